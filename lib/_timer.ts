@@ -1,0 +1,38 @@
+/** Timers that fire at a wall-clock time, however far away, and never keep a process alive. */
+import { clearTimeout, setTimeout } from "node:timers";
+
+/** Longest single wait; `setTimeout` overflows past 2^31 ms (24.8 days). */
+const MAX_WAIT_MS = 3_600_000;
+
+/** A cancellable timer. */
+export interface Timer {
+  /** Cancel it (safe to call more than once). */
+  cancel(): void;
+}
+
+/**
+ * Call `callback` once the clock `now()` (milliseconds) reaches `atMs`. The timer does not keep
+ * the process alive (`unref`).
+ */
+export function runAt(atMs: number, callback: () => void, now: () => number = Date.now): Timer {
+  let handle: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    const wait = atMs - now();
+    if (wait <= 0) {
+      handle = undefined;
+      callback();
+      return;
+    }
+    handle = setTimeout(arm, Math.min(wait, MAX_WAIT_MS));
+    handle.unref();
+  };
+  // Always asynchronous, even when already due.
+  handle = setTimeout(arm, Math.max(0, Math.min(atMs - now(), MAX_WAIT_MS)));
+  handle.unref();
+  return {
+    cancel() {
+      clearTimeout(handle);
+      handle = undefined;
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Counts logged in this process and not yet confirmed by Redis, per (interval, period, event).
+ * Pure: time comes in as `nowSeconds` arguments.
+ *
+ * `add()` is the hot path: one `Map` update, whatever the number of intervals. Counts go to an
+ * open window; `seal()` (at every period boundary and before every flush) moves the window into
+ * per-(interval, period) batches, stamped with the periods in which the window was opened.
+ * Memory is bounded by the number of distinct (interval, period, event) keys, not by the number
+ * of events.
+ * @module
+ */
+import { periodStart } from "./interval.ts";
+
+/** Counts of one period of one interval, ready to be written. */
+export interface Batch {
+  /** Index of the interval in the group's interval list. */
+  readonly intervalIndex: number;
+  /** Start of the period (UNIX seconds). */
+  readonly period: number;
+  /** Event ID → count. */
+  readonly counts: Map<string, number>;
+}
+
+function addTo(target: Map<string, number>, source: ReadonlyMap<string, number>): void {
+  for (const [event, count] of source) target.set(event, (target.get(event) ?? 0) + count);
+}
+
+/** Pending counts of one group. */
+export class Accumulator {
+  readonly #lengths: readonly number[];
+  #open = new Map<string, number>();
+  #openPeriods: number[];
+  readonly #batches = new Map<string, Batch>();
+
+  /**
+   * @param lengthsSeconds length of each interval of the group
+   * @param nowSeconds current time
+   */
+  constructor(lengthsSeconds: readonly number[], nowSeconds: number) {
+    this.#lengths = lengthsSeconds;
+    this.#openPeriods = this.#periodsAt(nowSeconds);
+  }
+
+  #periodsAt(nowSeconds: number): number[] {
+    return this.#lengths.map((length) => periodStart(nowSeconds, length));
+  }
+
+  /** Add `count` to `event` in the open window; returns the event's count in that window. */
+  add(event: string, count: number): number {
+    const total = (this.#open.get(event) ?? 0) + count;
+    this.#open.set(event, total);
+    return total;
+  }
+
+  /** Whether nothing is pending. */
+  get isEmpty(): boolean {
+    return this.#open.size === 0 && this.#batches.size === 0;
+  }
+
+  /** Number of pending (interval, period, event) counters. */
+  get size(): number {
+    let size = this.#open.size * this.#lengths.length;
+    for (const batch of this.#batches.values()) size += batch.counts.size;
+    return size;
+  }
+
+  #batchFor(intervalIndex: number, period: number): Batch {
+    const key = `${intervalIndex}|${period}`;
+    let batch = this.#batches.get(key);
+    if (batch === undefined) {
+      batch = { intervalIndex, period, counts: new Map() };
+      this.#batches.set(key, batch);
+    }
+    return batch;
+  }
+
+  /**
+   * Close the open window: its counts join the batches of the periods in which it was opened, and
+   * a new window opens in the periods of `nowSeconds`.
+   */
+  seal(nowSeconds: number): void {
+    if (this.#open.size > 0) {
+      const open = this.#open;
+      this.#open = new Map();
+      this.#openPeriods.forEach((period, index) => {
+        const batch = this.#batchFor(index, period);
+        if (batch.counts.size === 0) {
+          // Common case: one window per batch; copy instead of merging entry by entry.
+          for (const [event, count] of open) batch.counts.set(event, count);
+        } else {
+          addTo(batch.counts, open);
+        }
+      });
+    }
+    this.#openPeriods = this.#periodsAt(nowSeconds);
+  }
+
+  /** Seal, then hand out every pending batch (they are no longer pending). */
+  take(nowSeconds: number): Batch[] {
+    this.seal(nowSeconds);
+    const batches = [...this.#batches.values()];
+    this.#batches.clear();
+    return batches;
+  }
+
+  /** Put batches back (a flush failed or was deferred); they merge with what is pending. */
+  restore(batches: readonly Batch[]): void {
+    for (const batch of batches) {
+      addTo(this.#batchFor(batch.intervalIndex, batch.period).counts, batch.counts);
+    }
+  }
+
+  /** Pending count of `event` in the period of interval `intervalIndex` that contains `nowSeconds`. */
+  pendingCount(event: string, intervalIndex: number, nowSeconds: number): number {
+    const period = periodStart(nowSeconds, this.#lengths[intervalIndex]);
+    let count = this.#openPeriods[intervalIndex] === period ? this.#open.get(event) ?? 0 : 0;
+    count += this.#batches.get(`${intervalIndex}|${period}`)?.counts.get(event) ?? 0;
+    return count;
+  }
+}

@@ -1,0 +1,454 @@
+/**
+ * `EventGroup`: logging into one configured group (declared and auto-declared event IDs, the flush
+ * policy of direct and cached mode) and reading its counters. `DummyEventGroup` stands in for a
+ * group that is not configured.
+ * @module
+ */
+import { clearInterval, clearTimeout, setImmediate, setInterval, setTimeout } from "node:timers";
+import { Accumulator, type Batch } from "./accumulator.ts";
+import { checkEventId, type GroupConfig, type IntervalConfig } from "./config.ts";
+import { NotFoundError, RedisError } from "./errors.ts";
+import { nextBoundary } from "./interval.ts";
+import { counterKey, CUR, LAST } from "./keys.ts";
+import { readCount, readSlot } from "./reader.ts";
+import { FlushStatus } from "./scripts.ts";
+import type { Store } from "./store.ts";
+import { runAt, type Timer } from "./_timer.ts";
+
+/** Longest wait for the master to open a new period before counts of it go to `cur` anyway. */
+const MAX_DEFER_SECONDS = 2;
+/** Pause before counts that waited for the master are offered again. */
+const DEFER_RETRY_MS = 50;
+/** First and largest pause before a failed flush is tried again. */
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5000;
+
+/** Options of {@link EventGroup.getCounts}. */
+export interface GetCountsOptions {
+  /** Read the current, unfinished interval instead of the last finished one. @default false */
+  current?: boolean;
+}
+
+/** What an event group offers; {@link EventGroup} and {@link DummyEventGroup} both have it. */
+export interface EventGroupLike {
+  /** Group name. */
+  readonly name: string;
+  /** Count `count` occurrences of `eventId`; returns whether they were counted. */
+  log(eventId: string, count?: number): boolean;
+  /** Write every pending count to Redis. */
+  flush(): Promise<void>;
+  /** Counts of the last finished (or the current) interval. */
+  getCounts(interval: string, options?: GetCountsOptions): Promise<Record<string, number>>;
+}
+
+/** Services a group gets from its logger. */
+export interface GroupContext {
+  /** The shared Redis connection. */
+  readonly store: Store;
+  /** Where warnings go. */
+  readonly warn: (message: string) => void;
+  /** Current time in milliseconds. @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * One group of event counters. Get it from `EventCountLogger.getGroup()`.
+ *
+ * `log()` is synchronous and never waits for Redis: counts are kept in this process and written
+ * in batches, at the end of the current event-loop turn (direct mode) or every `sync_interval`
+ * seconds, when a count reaches `sync_limit`, and at every interval boundary (cached mode).
+ */
+export class EventGroup implements EventGroupLike {
+  /** Group name. */
+  readonly name: string;
+  /** The group's validated configuration. */
+  readonly config: GroupConfig;
+  readonly #store: Store;
+  readonly #warn: (message: string) => void;
+  readonly #now: () => number;
+  readonly #declared: Set<string>;
+  readonly #cached: boolean;
+  readonly #syncLimit: number;
+  readonly #warned = new Set<string>();
+  #accumulator: Accumulator | undefined;
+  #flushScheduled = false;
+  #inFlight: Promise<void> | undefined;
+  #again = false;
+  #failures = 0;
+  #boundaryTimer: Timer | undefined;
+  #syncTimer: ReturnType<typeof setInterval> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  /** Create a group; `EventCountLogger` does this for every configured group. */
+  constructor(config: GroupConfig, context: GroupContext) {
+    this.name = config.name;
+    this.config = config;
+    this.#store = context.store;
+    this.#warn = context.warn;
+    this.#now = context.now ?? Date.now;
+    this.#declared = new Set(config.events);
+    this.#cached = config.syncIntervalMs !== undefined || config.syncLimit !== undefined;
+    this.#syncLimit = config.syncLimit ?? Infinity;
+  }
+
+  /** Event IDs that `log()` accepts without auto-declaring: the configured and declared ones. */
+  get eventIds(): readonly string[] {
+    return [...this.#declared];
+  }
+
+  /** Whether counts are cached locally (`sync_interval` or `sync_limit` set). */
+  get cached(): boolean {
+    return this.#cached;
+  }
+
+  #warnOnce(key: string, message: string): void {
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    this.#warn(message);
+  }
+
+  #seconds(): number {
+    return this.#now() / 1000;
+  }
+
+  /** Pending counts; created, with the group's timers, on first use. */
+  #pending(): Accumulator {
+    if (this.#accumulator === undefined) {
+      this.#accumulator = new Accumulator(
+        this.config.intervals.map((i) => i.seconds),
+        this.#seconds(),
+      );
+      this.#scheduleBoundary();
+      if (this.config.syncIntervalMs !== undefined) {
+        this.#syncTimer = setInterval(() => this.#flushInBackground(), this.config.syncIntervalMs);
+        this.#syncTimer.unref();
+      }
+    }
+    return this.#accumulator;
+  }
+
+  /**
+   * Count `count` occurrences of `eventId` in every interval of the group.
+   *
+   * Synchronous and O(1): never waits for Redis and never throws for a Redis fault. An event ID
+   * that is not declared (in a group without `auto_declare_events`), a count that is not a
+   * positive whole number, or a call after `close()` is not counted, with one warning per case.
+   *
+   * @param eventId the event's ID
+   * @param count how many occurrences
+   * @returns whether the count was accepted
+   */
+  log(eventId: string, count = 1): boolean {
+    if (!this.#declared.has(eventId) && !this.#accepts(eventId)) return false;
+    if (!Number.isSafeInteger(count) || count <= 0) {
+      this.#warnOnce(
+        `count:${count}`,
+        `Cannot log count ${String(count)} of event ${JSON.stringify(eventId)} in group ${
+          JSON.stringify(this.name)
+        }: expected a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`,
+      );
+      return false;
+    }
+    if (this.#closed) {
+      this.#warnOnce(
+        "closed",
+        `Cannot log into group ${JSON.stringify(this.name)}: the logger is closed`,
+      );
+      return false;
+    }
+    const total = this.#pending().add(eventId, count);
+    if (!this.#cached) {
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => {
+          this.#flushScheduled = false;
+          this.#flushInBackground();
+        });
+      }
+    } else if (total >= this.#syncLimit) {
+      this.#flushInBackground();
+    }
+    return true;
+  }
+
+  /** Whether an undeclared ID is accepted: the group auto-declares and the ID is well-formed. */
+  #accepts(eventId: string): boolean {
+    if (!this.config.autoDeclareEvents) {
+      this.#warnOnce(
+        `id:${eventId}`,
+        `Cannot log event ${JSON.stringify(eventId)} in group ${
+          JSON.stringify(this.name)
+        }: not declared, and the group does not auto-declare events`,
+      );
+      return false;
+    }
+    const checked = checkEventId(eventId);
+    if ("error" in checked) {
+      this.#warnOnce(
+        `id:${eventId}`,
+        `Cannot log into group ${JSON.stringify(this.name)}: ${checked.error}`,
+      );
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Accept `eventId` in `log()` from now on, in this process (the master treats it as a dynamic
+   * event unless it is in the configuration).
+   *
+   * @throws {RangeError} when the ID is empty or starts with `@`
+   */
+  declareEventId(eventId: string): void {
+    const checked = checkEventId(eventId);
+    if ("error" in checked) throw new RangeError(checked.error);
+    this.#declared.add(checked.id);
+  }
+
+  /** {@link EventGroup.declareEventId} for several IDs. */
+  declareEventIds(eventIds: Iterable<string>): void {
+    for (const eventId of eventIds) this.declareEventId(eventId);
+  }
+
+  #scheduleBoundary(): void {
+    const now = this.#seconds();
+    const next = Math.min(...this.config.intervals.map((i) => nextBoundary(now, i.seconds)));
+    this.#boundaryTimer = runAt(next * 1000, () => {
+      this.#accumulator?.seal(this.#seconds());
+      if (this.#cached) this.#flushInBackground();
+      this.#scheduleBoundary();
+    }, this.#now);
+  }
+
+  #flushInBackground(): void {
+    this.#runFlush().catch(() => {
+      // Counts stay pending and a retry is scheduled; the store has warned about the outage.
+    });
+  }
+
+  /** Run flush rounds until nothing new is pending; one run at a time. */
+  #runFlush(): Promise<void> {
+    if (this.#inFlight !== undefined) {
+      this.#again = true;
+      return this.#inFlight;
+    }
+    const run = async () => {
+      try {
+        do {
+          this.#again = false;
+          await this.#flushRound();
+        } while (this.#again);
+      } finally {
+        this.#inFlight = undefined;
+      }
+    };
+    this.#inFlight = run();
+    return this.#inFlight;
+  }
+
+  /**
+   * Write every pending batch, one atomic script call per (interval, period), all pipelined.
+   * @returns whether some counts wait for the master to open their period
+   */
+  async #flushRound(): Promise<boolean> {
+    const accumulator = this.#accumulator;
+    if (accumulator === undefined || accumulator.isEmpty) return false;
+    const now = this.#seconds();
+    const batches = accumulator.take(now);
+    const outcomes = await Promise.allSettled(
+      batches.map((batch) => this.#write(batch, now)),
+    );
+    const retry: Batch[] = [];
+    let failure: unknown;
+    let deferred = false;
+    outcomes.forEach((outcome, index) => {
+      const batch = batches[index];
+      if (outcome.status === "rejected") {
+        failure ??= outcome.reason;
+        retry.push(batch);
+      } else if (outcome.value === FlushStatus.Deferred) {
+        deferred = true;
+        retry.push(batch);
+      } else if (outcome.value === FlushStatus.Discarded) {
+        this.#reportDiscarded(batch);
+      }
+    });
+    if (retry.length > 0) accumulator.restore(retry);
+    if (failure !== undefined) {
+      this.#failures++;
+      this.#retryLater(Math.min(RETRY_MIN_MS * 2 ** (this.#failures - 1), RETRY_MAX_MS));
+      throw failure instanceof RedisError
+        ? failure
+        : new RedisError(String(failure), { cause: failure });
+    }
+    this.#failures = 0;
+    if (deferred) this.#retryLater(DEFER_RETRY_MS);
+    return deferred;
+  }
+
+  #write(batch: Batch, now: number): Promise<FlushStatus> {
+    const interval = this.config.intervals[batch.intervalIndex];
+    const grace = Math.min(MAX_DEFER_SECONDS, interval.seconds);
+    return this.#store.flush(this.name, interval, batch.period, batch.counts, now, grace);
+  }
+
+  #reportDiscarded(batch: Batch): void {
+    let total = 0;
+    for (const count of batch.counts.values()) total += count;
+    const interval = this.config.intervals[batch.intervalIndex].name;
+    this.#warn(
+      `Discarded ${total} counts of group ${
+        JSON.stringify(this.name)
+      }, interval ${interval}, period starting ${
+        new Date(batch.period * 1000).toISOString()
+      }: that period was rotated out of "last" before they reached Redis`,
+    );
+  }
+
+  #retryLater(delayMs: number): void {
+    if (this.#retryTimer !== undefined) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#flushInBackground();
+    }, delayMs);
+    this.#retryTimer.unref();
+  }
+
+  /**
+   * Write every count logged so far to Redis; resolves when Redis has confirmed them. Counts of a
+   * period that the master has not opened yet wait for it (at most 2 s).
+   *
+   * @throws {RedisError} when Redis refused or lost the write; the counts stay pending and are
+   * retried in the background
+   */
+  async flush(): Promise<void> {
+    while (await this.#flushUntilSettled()) {
+      await new Promise((resolve) => setTimeout(resolve, DEFER_RETRY_MS));
+    }
+  }
+
+  async #flushUntilSettled(): Promise<boolean> {
+    while (this.#inFlight !== undefined) await this.#inFlight.catch(() => undefined);
+    if (this.#accumulator === undefined || this.#accumulator.isEmpty) return false;
+    let deferred = false;
+    this.#inFlight = (async () => {
+      try {
+        deferred = await this.#flushRound();
+      } finally {
+        this.#inFlight = undefined;
+      }
+    })();
+    await this.#inFlight;
+    return deferred;
+  }
+
+  #interval(name: string): IntervalConfig {
+    const interval = this.config.intervals.find((i) => i.name === name);
+    if (interval === undefined) {
+      throw new NotFoundError(
+        `Cannot find interval ${JSON.stringify(name)} in group ${
+          JSON.stringify(this.name)
+        }: it has ${this.config.intervals.map((i) => i.name).join(", ")}`,
+      );
+    }
+    return interval;
+  }
+
+  /**
+   * Counts of every event in the last finished interval (or, with `current`, the unfinished one):
+   * predeclared events (0 when none happened) and, when the group auto-declares, every event seen.
+   *
+   * @throws {NotFoundError} when the group has no such interval
+   * @throws {RedisError} when Redis cannot be read
+   */
+  async getCounts(
+    interval: string,
+    options: GetCountsOptions = {},
+  ): Promise<Record<string, number>> {
+    const slot = await readSlot(
+      this.#store,
+      this.config,
+      this.#interval(interval),
+      options.current ? CUR : LAST,
+      this.#declared,
+    );
+    return Object.fromEntries(slot.counts);
+  }
+
+  /** Count of `eventId` in the last finished `interval` (0 when it has none). */
+  async getLastCount(eventId: string, interval: string): Promise<number> {
+    this.#interval(interval);
+    return await readCount(this.#store, counterKey(this.name, interval, LAST, eventId)) ?? 0;
+  }
+
+  /** Count of `eventId` in the current `interval` as Redis has it (0 when it has none). */
+  async getCurrentCount(eventId: string, interval: string): Promise<number> {
+    this.#interval(interval);
+    return await readCount(this.#store, counterKey(this.name, interval, CUR, eventId)) ?? 0;
+  }
+
+  /**
+   * Count of `eventId` in the current period of every interval: what Redis has plus what this
+   * process has not written yet.
+   */
+  async getCurrentCounts(eventId: string): Promise<Record<string, number>> {
+    const result: Record<string, number> = {};
+    const now = this.#seconds();
+    for (const [index, interval] of this.config.intervals.entries()) {
+      const stored =
+        await readCount(this.#store, counterKey(this.name, interval.name, CUR, eventId)) ?? 0;
+      result[interval.name] = stored + (this.#accumulator?.pendingCount(eventId, index, now) ?? 0);
+    }
+    return result;
+  }
+
+  /** Number of (interval, period, event) counts not yet confirmed by Redis. */
+  get pendingSize(): number {
+    return this.#accumulator?.size ?? 0;
+  }
+
+  /** Stop the timers after a last flush; later `log()` calls are ignored with a warning. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#boundaryTimer?.cancel();
+    clearInterval(this.#syncTimer);
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    try {
+      await this.flush();
+    } finally {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = undefined;
+    }
+  }
+}
+
+/**
+ * A group whose `log()` counts nothing, for a group name that is not configured: code can log
+ * unconditionally and the configuration decides what is counted.
+ */
+export class DummyEventGroup implements EventGroupLike {
+  /** Group name (not configured). */
+  readonly name: string;
+
+  /** Create a dummy group named `name`. */
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  /** Does nothing; returns `false`. */
+  log(_eventId: string, _count?: number): boolean {
+    return false;
+  }
+
+  /** Does nothing. */
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Always `{}`. */
+  getCounts(_interval: string, _options?: GetCountsOptions): Promise<Record<string, number>> {
+    return Promise.resolve({});
+  }
+}

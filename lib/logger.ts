@@ -1,0 +1,165 @@
+/**
+ * `EventCountLogger`: the groups of one configuration sharing one Redis connection, and their
+ * life cycle.
+ * @module
+ */
+import {
+  type EclConfig,
+  type GroupsSpec,
+  loadConfig,
+  parseGroups,
+  parseRedis,
+  type RedisSpec,
+} from "./config.ts";
+import { DummyEventGroup, EventGroup } from "./group.ts";
+import { Store } from "./store.ts";
+
+/** Prefix of every warning ecl prints by default. */
+const WARNING_PREFIX = "ecl: ";
+
+/** Options of {@link EventCountLogger}. */
+export interface LoggerOptions {
+  /**
+   * Where warnings go (undeclared events, bad counts, Redis outages). Messages never contain a
+   * password.
+   * @default a line on stderr via `console.warn`, prefixed with `ecl: `
+   */
+  onWarning?: (message: string) => void;
+}
+
+/** Options of {@link EventCountLogger.getGroup}. */
+export interface GetGroupOptions {
+  /** For a group that is not configured, return a {@link DummyEventGroup} instead of `undefined`. @default false */
+  dummy?: boolean;
+  /** Warn (once per name) when the group is not configured. @default true */
+  warn?: boolean;
+}
+
+/**
+ * Counts named events per time interval in counters shared through Redis, by many processes on
+ * many machines at once.
+ */
+export class EventCountLogger {
+  readonly #groups = new Map<string, EventGroup>();
+  readonly #store: Store;
+  readonly #warn: (message: string) => void;
+  readonly #warnedGroups = new Set<string>();
+  #closing: Promise<void> | undefined;
+
+  /**
+   * Create a logger for the groups of a configuration. Everything is validated here; Redis is
+   * connected on first use (see {@link EventCountLogger.ready}).
+   *
+   * @param groups the `groups:` section (group name → `events`, `intervals`, …)
+   * @param redis the `redis:` section (`host`, `port`, `db`, `username`, `password`, `url`, `tls`)
+   * @param options where warnings go
+   * @throws {ConfigError} naming the first bad value, e.g. `groups.web.intervals[0]: …`
+   */
+  constructor(groups: GroupsSpec, redis?: RedisSpec, options?: LoggerOptions);
+  /**
+   * Create a logger from a configuration that `loadConfig()` or `parseConfig()` validated.
+   *
+   * @param config the validated configuration
+   * @param options where warnings go
+   */
+  constructor(config: EclConfig, options?: LoggerOptions);
+  constructor(
+    groupsOrConfig: GroupsSpec | EclConfig,
+    redisOrOptions?: RedisSpec | LoggerOptions,
+    maybeOptions?: LoggerOptions,
+  ) {
+    let config: Pick<EclConfig, "groups" | "redis">;
+    let options: LoggerOptions | undefined;
+    if (isValidated(groupsOrConfig)) {
+      config = groupsOrConfig;
+      options = redisOrOptions as LoggerOptions | undefined;
+    } else {
+      config = {
+        groups: parseGroups(groupsOrConfig),
+        redis: parseRedis(redisOrOptions as RedisSpec | undefined),
+      };
+      options = maybeOptions;
+    }
+    this.#warn = options?.onWarning ?? ((message) => console.warn(WARNING_PREFIX + message));
+    this.#store = new Store(config.redis, { onWarning: this.#warn, onReconnect: this.#warn });
+    for (const group of config.groups.values()) {
+      this.#groups.set(group.name, new EventGroup(group, { store: this.#store, warn: this.#warn }));
+    }
+  }
+
+  /**
+   * Create a logger from a YAML configuration file (`ECL_REDIS_URL`, when set, replaces its
+   * `redis:` section).
+   *
+   * @throws {ConfigError} when the file cannot be read or holds a bad value
+   */
+  static async fromFile(path: string, options?: LoggerOptions): Promise<EventCountLogger> {
+    return new EventCountLogger(await loadConfig(path), options);
+  }
+
+  /** Names of the configured groups. */
+  get groupNames(): string[] {
+    return [...this.#groups.keys()];
+  }
+
+  /**
+   * The group called `name`. For a group that is not configured: `undefined`, or with
+   * `{ dummy: true }` a {@link DummyEventGroup} whose `log()` counts nothing; either way one
+   * warning per name unless `{ warn: false }`.
+   */
+  getGroup(name: string, options: GetGroupOptions & { dummy: true }): EventGroup | DummyEventGroup;
+  /** The group called `name`, or `undefined` (with one warning) when it is not configured. */
+  getGroup(name: string, options?: GetGroupOptions): EventGroup | undefined;
+  getGroup(name: string, options: GetGroupOptions = {}): EventGroup | DummyEventGroup | undefined {
+    const group = this.#groups.get(name);
+    if (group !== undefined) return group;
+    if ((options.warn ?? true) && !this.#warnedGroups.has(name)) {
+      this.#warnedGroups.add(name);
+      this.#warn(
+        `Cannot find group ${JSON.stringify(name)} in the configuration: ${
+          options.dummy ? "its events are not counted" : "getGroup() returns undefined"
+        }`,
+      );
+    }
+    return options.dummy ? new DummyEventGroup(name) : undefined;
+  }
+
+  /** The group called `name`, or a {@link DummyEventGroup} (with one warning) when it is not configured. */
+  group(name: string): EventGroup | DummyEventGroup {
+    return this.getGroup(name, { dummy: true });
+  }
+
+  /**
+   * Connect to Redis now.
+   *
+   * @throws {RedisError} when the first connection attempt fails (loggers keep retrying in the
+   * background all the same)
+   */
+  async ready(): Promise<void> {
+    await this.#store.ready();
+  }
+
+  /** Write every pending count of every group; resolves when Redis confirmed them. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.#groups.values()].map((group) => group.flush()));
+  }
+
+  /**
+   * Write every pending count, stop the timers and disconnect. Later `log()` calls are ignored
+   * with a warning. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      try {
+        await Promise.all([...this.#groups.values()].map((group) => group.close()));
+      } finally {
+        await this.#store.close();
+      }
+    })();
+    return this.#closing;
+  }
+}
+
+function isValidated(value: GroupsSpec | EclConfig): value is EclConfig {
+  return value.groups instanceof Map;
+}

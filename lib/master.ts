@@ -1,0 +1,127 @@
+/**
+ * The master: rotates every (group, interval) at every epoch-aligned boundary. Rotation is
+ * idempotent (guarded by `cur:@ts` in the script), so several masters, or a restarted one, never
+ * rotate a boundary twice.
+ * @module
+ */
+import type { EclConfig, GroupConfig, IntervalConfig } from "./config.ts";
+import { nextBoundary, periodStart } from "./interval.ts";
+import type { Store } from "./store.ts";
+import { runAt, type Timer } from "./_timer.ts";
+
+/** First and largest pause before a failed rotation is tried again. */
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5000;
+
+/** What one rotation did, for logs. */
+export interface RotationReport {
+  /** Group name. */
+  readonly group: string;
+  /** Interval name. */
+  readonly interval: string;
+  /** Boundary rotated at (UNIX seconds). */
+  readonly boundary: number;
+  /** Events rotated, or -1 when that boundary was rotated already (by another master). */
+  readonly events: number;
+  /** Time the rotation took, in milliseconds. */
+  readonly durationMs: number;
+}
+
+/** Options of {@link Master}. */
+export interface MasterOptions {
+  /** Called after every rotation. */
+  onRotation?: (report: RotationReport) => void;
+  /** Called when a rotation fails (it is retried). */
+  onError?: (message: string) => void;
+  /** Clock in milliseconds. @default Date.now */
+  now?: () => number;
+}
+
+/** Rotates the counters of every configured (group, interval) on time. */
+export class Master {
+  readonly #config: EclConfig;
+  readonly #store: Store;
+  readonly #options: MasterOptions;
+  readonly #now: () => number;
+  readonly #timers = new Set<Timer>();
+  readonly #running = new Set<Promise<void>>();
+  #stopped = false;
+
+  /** Create a master; {@link Master.start} starts it. */
+  constructor(config: EclConfig, store: Store, options: MasterOptions = {}) {
+    this.#config = config;
+    this.#store = store;
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Rotate every (group, interval) whose current period started after its `cur:@ts` (a master was
+   * down over a boundary, or none ever ran), then keep rotating at every boundary.
+   */
+  async start(): Promise<void> {
+    const now = this.#now() / 1000;
+    const catchUp: Promise<void>[] = [];
+    for (const group of this.#config.groups.values()) {
+      for (const interval of group.intervals) {
+        catchUp.push(this.#rotate(group, interval, periodStart(now, interval.seconds), 0));
+      }
+    }
+    await Promise.all(catchUp);
+  }
+
+  #schedule(group: GroupConfig, interval: IntervalConfig, boundary: number): void {
+    if (this.#stopped) return;
+    const timer = runAt(boundary * 1000, () => {
+      this.#timers.delete(timer);
+      this.#track(this.#rotate(group, interval, boundary, 0));
+    }, this.#now);
+    this.#timers.add(timer);
+  }
+
+  #track(rotation: Promise<void>): void {
+    this.#running.add(rotation);
+    rotation.finally(() => this.#running.delete(rotation));
+  }
+
+  async #rotate(
+    group: GroupConfig,
+    interval: IntervalConfig,
+    boundary: number,
+    failures: number,
+  ): Promise<void> {
+    if (this.#stopped) return;
+    const started = performance.now();
+    try {
+      const events = await this.#store.rotate(group, interval, boundary);
+      this.#options.onRotation?.({
+        group: group.name,
+        interval: interval.name,
+        boundary,
+        events,
+        durationMs: performance.now() - started,
+      });
+    } catch (error) {
+      if (this.#stopped) return;
+      this.#options.onError?.((error as Error).message);
+      // Retry; if boundaries passed meanwhile, rotate once, to the latest one.
+      const delay = Math.min(RETRY_MIN_MS * 2 ** failures, RETRY_MAX_MS);
+      const timer = runAt(this.#now() + delay, () => {
+        this.#timers.delete(timer);
+        const latest = Math.max(boundary, periodStart(this.#now() / 1000, interval.seconds));
+        this.#track(this.#rotate(group, interval, latest, failures + 1));
+      }, this.#now);
+      this.#timers.add(timer);
+      return;
+    }
+    this.#schedule(group, interval, nextBoundary(boundary, interval.seconds));
+  }
+
+  /** Stop rotating; waits for rotations under way. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const timer of this.#timers) timer.cancel();
+    this.#timers.clear();
+    await Promise.allSettled([...this.#running]);
+  }
+}

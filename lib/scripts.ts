@@ -1,0 +1,115 @@
+/**
+ * Server-side Lua scripts. Each runs atomically in Redis, so a flush or a rotation is one step
+ * that no other client can observe half-done. Only `store.ts` sends them.
+ * @module
+ */
+
+/** What the flush script did with a batch. */
+export const FlushStatus = {
+  /** Added to `cur`: the batch's period is the current one (or no master has run yet). */
+  Current: 0,
+  /** Added to `last`: the batch's period has just been rotated into `last`. */
+  Last: 1,
+  /** Nothing written: the batch's period has not been opened by the master yet; retry soon. */
+  Deferred: 2,
+  /** Nothing written: the batch's period was rotated out of `last` already; the counts are too late. */
+  Discarded: 3,
+} as const;
+/** One of {@link FlushStatus}. */
+export type FlushStatus = typeof FlushStatus[keyof typeof FlushStatus];
+
+/**
+ * Add counts of one period to (group, interval).
+ *
+ * KEYS: cur:@ts, last:@ts.
+ * ARGV: interval seconds, period start, client's now (s), grace (s), cur prefix, last prefix,
+ * then event, count pairs.
+ *
+ * Periods are compared as `floor(ts / len) * len`, because the Python master writes `cur:@ts`
+ * as the time its timer fired, a little after the boundary.
+ */
+export const FLUSH_SCRIPT = `
+local len = tonumber(ARGV[1])
+local period = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local grace = tonumber(ARGV[4])
+local prefix = ARGV[5]
+local status = ${FlushStatus.Current}
+local ts = tonumber(redis.call('GET', KEYS[1]))
+if ts then
+  local current = math.floor(ts / len) * len
+  if period < current then
+    local lastTs = tonumber(redis.call('GET', KEYS[2]))
+    local lastStart = current - len
+    if lastTs then lastStart = math.floor(lastTs / len) * len end
+    if period < lastStart then return ${FlushStatus.Discarded} end
+    prefix = ARGV[6]
+    status = ${FlushStatus.Last}
+  elseif period == current + len and now - period < grace then
+    return ${FlushStatus.Deferred}
+  end
+end
+for i = 7, #ARGV, 2 do
+  redis.call('INCRBY', prefix .. ARGV[i], ARGV[i + 1])
+end
+return status
+`;
+
+/**
+ * Rotate (group, interval) at boundary B, unless a rotation to B (or later) happened already.
+ *
+ * KEYS: cur:@ts, last:@ts.
+ * ARGV: B, interval seconds, cur prefix, last prefix, cur scan pattern, last scan pattern,
+ * "1" when the group auto-declares events, then the predeclared event IDs.
+ *
+ * Returns the number of events rotated, or -1 when the boundary was rotated already.
+ * Dynamic events: their `last` keys are deleted and their `cur` keys renamed to `last`, so an
+ * event that saw nothing in a period disappears after the next rotation (as in the original).
+ * Predeclared events: `last` gets the value of `cur` (0 when absent), `cur` is set to 0.
+ */
+export const ROTATE_SCRIPT = `
+local boundary = tonumber(ARGV[1])
+local len = tonumber(ARGV[2])
+local curPrefix = ARGV[3]
+local lastPrefix = ARGV[4]
+local ts = tonumber(redis.call('GET', KEYS[1]))
+if ts and math.floor(ts / len) * len >= boundary then return -1 end
+local declared = {}
+for i = 8, #ARGV do declared[ARGV[i]] = true end
+local rotated = 0
+if ARGV[7] == '1' then
+  local function dynamicKeys(pattern, prefixLength)
+    local found = {}
+    local cursor = '0'
+    repeat
+      local reply = redis.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000)
+      cursor = reply[1]
+      for _, key in ipairs(reply[2]) do
+        local id = string.sub(key, prefixLength + 1)
+        if not declared[id] then found[key] = id end
+      end
+    until cursor == '0'
+    return found
+  end
+  for key in pairs(dynamicKeys(ARGV[6], #lastPrefix)) do
+    redis.call('DEL', key)
+  end
+  for key, id in pairs(dynamicKeys(ARGV[5], #curPrefix)) do
+    redis.call('RENAME', key, lastPrefix .. id)
+    rotated = rotated + 1
+  end
+end
+for id in pairs(declared) do
+  local value = redis.call('GET', curPrefix .. id) or '0'
+  redis.call('SET', lastPrefix .. id, value)
+  redis.call('SET', curPrefix .. id, '0')
+  rotated = rotated + 1
+end
+if ts then
+  redis.call('SET', KEYS[2], string.format('%d', math.floor(ts / len) * len))
+else
+  redis.call('DEL', KEYS[2])
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return rotated
+`;

@@ -1,0 +1,293 @@
+/**
+ * The one Redis connection of a logger, master or reader, and every command ecl sends. Nothing
+ * else in ecl talks to Redis or builds keys.
+ * @module
+ */
+import { createClient } from "@redis/client";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { GroupConfig, IntervalConfig, RedisConfig } from "./config.ts";
+import { redisAddress } from "./config.ts";
+import { RedisError } from "./errors.ts";
+import { CUR, eventScanPattern, LAST, type Slot, slotPrefix, timestampKey } from "./keys.ts";
+import { FLUSH_SCRIPT, FlushStatus, ROTATE_SCRIPT } from "./scripts.ts";
+
+/** How long the client waits for a TCP connection before it counts an attempt as failed. */
+const CONNECT_TIMEOUT_MS = 5000;
+/** First and largest pause between reconnection attempts. */
+const RECONNECT_MIN_MS = 100;
+const RECONNECT_MAX_MS = 5000;
+/** Keys per `SCAN` round trip when listing events. */
+const SCAN_COUNT = 1000;
+/** Keys per `MGET` when reading counts. */
+const MGET_CHUNK = 10000;
+
+/** Options of a {@link Store}. */
+export interface StoreOptions {
+  /**
+   * Keep reconnecting with capped exponential backoff (loggers, masters), or fail at the first
+   * refused connection (one-shot CLI commands).
+   * @default true
+   */
+  reconnect?: boolean;
+  /** Called once per outage with a message that never contains a password. */
+  onWarning?: (message: string) => void;
+  /** Called when a connection is (re-)established after an outage. */
+  onReconnect?: (message: string) => void;
+}
+
+function sha1(text: string): string {
+  return createHash("sha1").update(text).digest("hex");
+}
+
+const FLUSH_SHA = sha1(FLUSH_SCRIPT);
+const ROTATE_SHA = sha1(ROTATE_SCRIPT);
+
+function readPem(file: string | undefined): string | undefined {
+  return file === undefined ? undefined : readFileSync(file, "utf8");
+}
+
+/** A Redis connection with ecl's commands. Connects on first use; `close()` releases it. */
+export class Store {
+  readonly #config: RedisConfig;
+  readonly #options: StoreOptions;
+  readonly #client;
+  #connecting: Promise<void> | undefined;
+  #outage = false;
+  #closed = false;
+
+  /** Create a store; nothing is sent until the first command or {@link Store.connect}. */
+  constructor(config: RedisConfig, options: StoreOptions = {}) {
+    this.#config = config;
+    this.#options = options;
+    const reconnect = options.reconnect ?? true;
+    const tls = config.tls;
+    this.#client = createClient({
+      socket: {
+        host: config.host,
+        port: config.port,
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        reconnectStrategy: reconnect
+          ? (retries: number) => Math.min(RECONNECT_MIN_MS * 2 ** retries, RECONNECT_MAX_MS)
+          : false,
+        ...(tls === undefined ? {} : {
+          tls: true as const,
+          servername: config.host,
+          ca: readPem(tls.caFile),
+          cert: readPem(tls.certFile),
+          key: readPem(tls.keyFile),
+          rejectUnauthorized: tls.rejectUnauthorized,
+        }),
+      },
+      database: config.db,
+      username: config.username,
+      password: config.password,
+    });
+    this.#client.on("error", (error: Error) => this.#onError(error));
+    this.#client.on("ready", () => {
+      if (this.#outage) {
+        this.#outage = false;
+        this.#options.onReconnect?.(`Reconnected to Redis at ${this.address}`);
+      }
+    });
+  }
+
+  /** Address of the server, for messages (no password). */
+  get address(): string {
+    return redisAddress(this.#config);
+  }
+
+  #onError(error: Error): void {
+    if (this.#outage || this.#closed) return;
+    this.#outage = true;
+    this.#options.onWarning?.(
+      `Cannot reach Redis at ${this.address}: ${error.message}; counts are kept and written when it is back`,
+    );
+  }
+
+  /**
+   * Connect (once; later calls share the attempt).
+   *
+   * @throws {RedisError} when the connection fails and the store does not reconnect
+   */
+  connect(): Promise<void> {
+    if (this.#closed) return Promise.reject(new RedisError("Cannot use a closed Redis connection"));
+    this.#connecting ??= this.#client.connect().then(
+      () => undefined,
+      (error: Error) => {
+        this.#connecting = undefined;
+        throw new RedisError(`Cannot connect to Redis at ${this.address}: ${error.message}`, {
+          cause: error,
+        });
+      },
+    );
+    return this.#connecting;
+  }
+
+  /**
+   * Connect now and report the outcome of the first attempt.
+   *
+   * @throws {RedisError} when the first attempt fails (a reconnecting store keeps trying)
+   */
+  ready(): Promise<void> {
+    const connecting = this.connect();
+    if (this.#client.isReady) return connecting;
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => {
+        this.#client.off("error", onError);
+        reject(
+          new RedisError(`Cannot connect to Redis at ${this.address}: ${error.message}`, {
+            cause: error,
+          }),
+        );
+      };
+      this.#client.on("error", onError);
+      connecting.then(() => {
+        this.#client.off("error", onError);
+        resolve();
+      }, (error) => {
+        this.#client.off("error", onError);
+        reject(error);
+      });
+    });
+  }
+
+  async #eval(sha: string, script: string, keys: string[], args: string[]): Promise<unknown> {
+    await this.connect();
+    try {
+      return await this.#client.evalSha(sha, { keys, arguments: args });
+    } catch (error) {
+      if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
+      return await this.#client.eval(script, { keys, arguments: args });
+    }
+  }
+
+  /**
+   * Add the counts of one period to (group, interval) in one atomic step. Counts of the current
+   * period go to `cur`, counts of the period just rotated go to `last`.
+   *
+   * @param graceSeconds how long counts of a period that the master has not opened yet wait for it
+   */
+  async flush(
+    group: string,
+    interval: IntervalConfig,
+    period: number,
+    counts: ReadonlyMap<string, number>,
+    nowSeconds: number,
+    graceSeconds: number,
+  ): Promise<FlushStatus> {
+    const args = [
+      String(interval.seconds),
+      String(period),
+      String(nowSeconds),
+      String(graceSeconds),
+      slotPrefix(group, interval.name, CUR),
+      slotPrefix(group, interval.name, LAST),
+    ];
+    for (const [event, count] of counts) args.push(event, String(count));
+    const keys = [
+      timestampKey(group, interval.name, CUR),
+      timestampKey(group, interval.name, LAST),
+    ];
+    try {
+      return Number(await this.#eval(FLUSH_SHA, FLUSH_SCRIPT, keys, args)) as FlushStatus;
+    } catch (error) {
+      throw this.#wrap("write counts of", group, interval.name, error);
+    }
+  }
+
+  /**
+   * Rotate (group, interval) at `boundary` (seconds), unless that boundary was rotated already.
+   *
+   * @returns the number of events rotated, or -1 when another master (or an earlier run) did it
+   */
+  async rotate(group: GroupConfig, interval: IntervalConfig, boundary: number): Promise<number> {
+    const name = interval.name;
+    const args = [
+      String(boundary),
+      String(interval.seconds),
+      slotPrefix(group.name, name, CUR),
+      slotPrefix(group.name, name, LAST),
+      eventScanPattern(group.name, name, CUR),
+      eventScanPattern(group.name, name, LAST),
+      group.autoDeclareEvents ? "1" : "0",
+      ...group.events,
+    ];
+    const keys = [timestampKey(group.name, name, CUR), timestampKey(group.name, name, LAST)];
+    try {
+      return Number(await this.#eval(ROTATE_SHA, ROTATE_SCRIPT, keys, args));
+    } catch (error) {
+      throw this.#wrap("rotate", group.name, name, error);
+    }
+  }
+
+  /** Values of `keys` (`null` for a missing key), fetched with as few `MGET`s as possible. */
+  async getValues(keys: readonly string[]): Promise<(string | null)[]> {
+    await this.connect();
+    const values: (string | null)[] = [];
+    try {
+      for (let start = 0; start < keys.length; start += MGET_CHUNK) {
+        const chunk = keys.slice(start, start + MGET_CHUNK);
+        values.push(...await this.#client.mGet(chunk));
+      }
+    } catch (error) {
+      throw new RedisError(`Cannot read from Redis at ${this.address}: ${errorText(error)}`, {
+        cause: error,
+      });
+    }
+    return values;
+  }
+
+  /** Event IDs (not reserved ones) that have a key in `slot` of (group, interval). */
+  async scanEvents(group: string, interval: string, slot: Slot): Promise<string[]> {
+    await this.connect();
+    const prefixLength = slotPrefix(group, interval, slot).length;
+    const events = new Set<string>();
+    try {
+      for await (
+        const batch of this.#client.scanIterator({
+          MATCH: eventScanPattern(group, interval, slot),
+          COUNT: SCAN_COUNT,
+        })
+      ) {
+        for (const key of batch) events.add(key.slice(prefixLength));
+      }
+    } catch (error) {
+      throw new RedisError(`Cannot list keys in Redis at ${this.address}: ${errorText(error)}`, {
+        cause: error,
+      });
+    }
+    return [...events];
+  }
+
+  #wrap(action: string, group: string, interval: string, error: unknown): RedisError {
+    return new RedisError(
+      `Cannot ${action} ${group}:${interval} in Redis at ${this.address}: ${errorText(error)}`,
+      { cause: error },
+    );
+  }
+
+  /** Close the connection; commands already sent are answered first. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#client.isOpen) {
+      try {
+        await this.#client.close();
+      } catch {
+        this.#client.destroy();
+      }
+    } else {
+      // Stops a reconnection loop that never succeeded.
+      try {
+        this.#client.destroy();
+      } catch {
+        // Not open: nothing to release.
+      }
+    }
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
