@@ -10,7 +10,7 @@ import type { GroupConfig, IntervalConfig, RedisConfig } from "./config.ts";
 import { redisAddress } from "./config.ts";
 import { RedisError } from "./errors.ts";
 import { CUR, eventScanPattern, LAST, type Slot, slotPrefix, timestampKey } from "./keys.ts";
-import { FLUSH_SCRIPT, FlushStatus, ROTATE_SCRIPT } from "./scripts.ts";
+import { FLUSH_SCRIPT, type FlushStatus, ROTATE_SCRIPT } from "./scripts.ts";
 
 /** How long the client waits for a TCP connection before it counts an attempt as failed. */
 const CONNECT_TIMEOUT_MS = 5000;
@@ -55,6 +55,8 @@ export class Store {
   #connecting: Promise<void> | undefined;
   #outage = false;
   #closed = false;
+  /** `ready()` calls waiting for their first attempt; they report a failure themselves. */
+  #readyWaiters = 0;
 
   /** Create a store; nothing is sent until the first command or {@link Store.connect}. */
   constructor(config: RedisConfig, options: StoreOptions = {}) {
@@ -100,6 +102,7 @@ export class Store {
   #onError(error: Error): void {
     if (this.#outage || this.#closed) return;
     this.#outage = true;
+    if (this.#readyWaiters > 0) return;
     this.#options.onWarning?.(
       `Cannot reach Redis at ${this.address}: ${error.message}; counts are kept and written when it is back`,
     );
@@ -132,7 +135,8 @@ export class Store {
   ready(): Promise<void> {
     const connecting = this.connect();
     if (this.#client.isReady) return connecting;
-    return new Promise((resolve, reject) => {
+    this.#readyWaiters++;
+    return new Promise<void>((resolve, reject) => {
       const onError = (error: Error) => {
         this.#client.off("error", onError);
         reject(
@@ -149,7 +153,7 @@ export class Store {
         this.#client.off("error", onError);
         reject(error);
       });
-    });
+    }).finally(() => this.#readyWaiters--);
   }
 
   async #eval(sha: string, script: string, keys: string[], args: string[]): Promise<unknown> {
