@@ -69,6 +69,14 @@ export class RedisServer {
     return server;
   }
 
+  /** Start a server on a given port (e.g. one a client is already trying to reach). */
+  static async startOn(port: number, extraArgs: string[] = []): Promise<RedisServer> {
+    const dir = await Deno.makeTempDir({ prefix: "ecl-redis-" });
+    const server = new RedisServer(port, dir, extraArgs);
+    await server.#launch();
+    return server;
+  }
+
   /** `redis://127.0.0.1:PORT`. */
   get url(): string {
     return `redis://${HOST}:${this.port}`;
