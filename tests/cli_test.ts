@@ -1,0 +1,250 @@
+/** The CLI as users run it: output byte for byte, every error path and exit code. */
+import assert from "node:assert/strict";
+import { VERSION } from "../lib/version.ts";
+import { runCli, writeConfig } from "./_process.ts";
+import { type RedisServer, withRedis } from "./_redis.ts";
+
+const B = 1_795_000_200;
+
+function configFor(server: RedisServer | { port: number }): Promise<string> {
+  return writeConfig(`redis:
+  host: 127.0.0.1
+  port: ${server.port}
+groups:
+  requests:
+    events: [req1, req2, error]
+    intervals: [5s, 5m]
+  dyn:
+    auto_declare_events: true
+    intervals: [1m]
+`);
+}
+
+Deno.test("ecl read prints sorted event:count lines like the original reader", () =>
+  withRedis(async (server) => {
+    const config = await configFor(server);
+    const raw = await server.client();
+    await raw.mSet({
+      "requests:5m:last:req1": "54",
+      "requests:5m:last:req2": "11",
+      "requests:5m:cur:req1": "3",
+      "requests:5m:last:@ts": String(B - 300),
+      "requests:5m:cur:@ts": String(B),
+      "dyn:1m:last:b": "2",
+      "dyn:1m:last:a:x": "1",
+      "dyn:1m:cur:c": "9",
+    });
+    const last = await runCli(["read", config, "-g", "requests", "-i", "5m"]);
+    assert.equal(last.stdout, "error:0\nreq1:54\nreq2:11\n");
+    assert.equal(last.stderr, "");
+    assert.equal(last.code, 0);
+
+    const current = await runCli(["read", config, "-g", "requests", "-i", "5m", "--current"]);
+    assert.equal(current.stdout, "error:0\nreq1:3\nreq2:0\n");
+
+    const both = await runCli(["read", config, "-g", "requests", "-i", "5m", "--both"]);
+    assert.equal(
+      both.stdout,
+      "Last:\nerror:0\nreq1:54\nreq2:11\nCurrent:\nerror:0\nreq1:3\nreq2:0\n",
+    );
+
+    // One interval: -i may be left out; dynamic events are found by a key scan.
+    const dyn = await runCli(["read", config, "-g", "dyn"]);
+    assert.equal(dyn.stdout, "a:x:1\nb:2\n");
+
+    const json = await runCli([
+      "read",
+      config,
+      "-g",
+      "requests",
+      "-i",
+      "5m",
+      "--both",
+      "-f",
+      "json",
+    ]);
+    assert.deepEqual(JSON.parse(json.stdout), {
+      group: "requests",
+      interval: "5m",
+      last: { start: B - 300, end: B, counts: { error: 0, req1: 54, req2: 11 } },
+      current: { start: B, end: B + 300, counts: { error: 0, req1: 3, req2: 0 } },
+    });
+    await Deno.remove(config);
+  }));
+
+Deno.test("ecl read reports a value that is not a count and prints the others", () =>
+  withRedis(async (server) => {
+    const config = await configFor(server);
+    const raw = await server.client();
+    await raw.mSet({ "requests:5s:last:req1": "hello", "requests:5s:last:req2": "4" });
+    const result = await runCli(["read", config, "-g", "requests", "-i", "5s"]);
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, "error:0\nreq2:4\n");
+    assert.equal(
+      result.stderr,
+      'ecl: warning: Skipping event "req1" of requests:5s:last: its value "hello" is not a count\n',
+    );
+    await Deno.remove(config);
+  }));
+
+Deno.test("ecl log writes the count and exits 0 once Redis has it", () =>
+  withRedis(async (server) => {
+    const config = await configFor(server);
+    const raw = await server.client();
+    const result = await runCli(["log", config, "requests", "req2", "5"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, "");
+    assert.equal(result.stderr, "");
+    assert.equal(await raw.get("requests:5s:cur:req2"), "5");
+    assert.equal(await raw.get("requests:5m:cur:req2"), "5");
+    assert.equal((await runCli(["log", config, "dyn", "new:id"])).code, 0);
+    assert.equal(await raw.get("dyn:1m:cur:new:id"), "1");
+    await Deno.remove(config);
+  }));
+
+Deno.test("ecl: errors are one line on stderr with the right exit code", async (t) => {
+  await withRedis(async (server) => {
+    const config = await configFor(server);
+    const badConfig = await writeConfig("groups:\n  g:\n    intervals: [5m, 7x]\n");
+    const cases: [string, string[], number, RegExp][] = [
+      [
+        "unknown group",
+        ["read", config, "-g", "nope"],
+        1,
+        /^ERROR: Group "nope" not found in .*: it has "requests", "dyn"$/,
+      ],
+      [
+        "unknown interval",
+        ["read", config, "-g", "requests", "-i", "1h"],
+        1,
+        /^ERROR: Interval "1h" not configured for group "requests": it has 5s, 5m$/,
+      ],
+      [
+        "interval needed",
+        ["read", config, "-g", "requests"],
+        1,
+        /^ERROR: Group "requests" has several intervals \(5s, 5m\): choose one with -i$/,
+      ],
+      [
+        "undeclared event",
+        ["log", config, "requests", "nope"],
+        1,
+        /^ERROR: Event "nope" not configured for group "requests" and auto_declare_events is not enabled$/,
+      ],
+      [
+        "reserved event",
+        ["log", config, "dyn", "@ts"],
+        2,
+        /^ERROR: Cannot log event: Event ID "@ts" must not start with "@"/,
+      ],
+      [
+        "fractional count",
+        ["log", config, "requests", "req1", "1.5"],
+        2,
+        /^ERROR: Cannot log count "1.5": expected a whole number from 1 to 9007199254740991$/,
+      ],
+      ["zero count", ["log", config, "requests", "req1", "0"], 2, /^ERROR: Cannot log count "0"/],
+      [
+        "huge count",
+        ["log", config, "requests", "req1", "99999999999999999999"],
+        2,
+        /^ERROR: Cannot log count "99999999999999999999"/,
+      ],
+      [
+        "bad config",
+        ["read", badConfig, "-g", "g"],
+        2,
+        new RegExp(
+          `^ERROR: ${badConfig}: groups\\.g\\.intervals\\[1\\]: Cannot parse interval "7x"`,
+        ),
+      ],
+      [
+        "missing config",
+        ["read", "/nonexistent/ecl.yml", "-g", "g"],
+        2,
+        /^ERROR: \/nonexistent\/ecl\.yml: Cannot read config file: no such file$/,
+      ],
+      [
+        "unknown option",
+        ["read", config, "-g", "g", "--bogus"],
+        2,
+        /^ERROR: unknown option '--bogus'$/,
+      ],
+      [
+        "missing option",
+        ["read", config],
+        2,
+        /^ERROR: required option '-g, --group <GROUP>' not specified$/,
+      ],
+      [
+        "conflicting options",
+        ["read", config, "-g", "dyn", "--last", "--current"],
+        2,
+        /^ERROR: option '--last' cannot be used with option '--current'$/,
+      ],
+      [
+        "bad format",
+        ["read", config, "-g", "dyn", "-f", "xml"],
+        2,
+        /^ERROR: option '-f, --format <FORMAT>' argument 'xml' is invalid/,
+      ],
+      ["unknown command", ["frobnicate"], 2, /^ERROR: unknown command 'frobnicate'$/],
+    ];
+    for (const [name, args, code, message] of cases) {
+      await t.step(name, async () => {
+        const result = await runCli(args);
+        assert.equal(result.code, code, result.stderr);
+        assert.equal(result.stdout, "");
+        const lines = result.stderr.trimEnd().split("\n");
+        assert.equal(lines.length, 1, result.stderr);
+        assert.match(lines[0], message);
+      });
+    }
+    await Deno.remove(config);
+    await Deno.remove(badConfig);
+  });
+});
+
+Deno.test("ecl: unreachable Redis exits 3 naming the address, never the password", async () => {
+  const { freePort } = await import("./_redis.ts");
+  const port = await freePort();
+  const config = await configFor({ port });
+  for (
+    const args of [["read", config, "-g", "dyn"], ["log", config, "dyn", "x"], ["master", config]]
+  ) {
+    const result = await runCli(args, { ECL_REDIS_URL: `redis://user:s3cret@127.0.0.1:${port}/2` });
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^ERROR: Cannot connect to Redis at redis://user@127\\.0\\.0\\.1:${port}/2: .*ECONNREFUSED`,
+      ),
+    );
+    assert.equal(result.stderr.trimEnd().split("\n").length, 1, result.stderr);
+    assert.equal(result.stderr.includes("s3cret"), false);
+  }
+  await Deno.remove(config);
+});
+
+Deno.test("ecl --version and --help", async () => {
+  const version = await runCli(["--version"]);
+  assert.equal(version.code, 0);
+  assert.match(
+    version.stdout,
+    new RegExp(`^ecl ${VERSION.replaceAll(".", "\\.")} \\(deno \\d+\\.\\d+\\.\\d+, \\S+\\)\\n$`),
+  );
+  const help = await runCli(["--help"]);
+  assert.equal(help.code, 0);
+  for (const command of ["master", "read", "log"]) {
+    assert.match(help.stdout, new RegExp(`^  ${command} `, "m"));
+  }
+  const readHelp = await runCli(["read", "--help"]);
+  assert.match(readHelp.stdout, /--both/);
+  const none = await runCli([]);
+  assert.equal(none.code, 2);
+});
+
+Deno.test("VERSION matches deno.json", async () => {
+  const manifest = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  assert.equal(manifest.version, VERSION);
+});
