@@ -59,8 +59,14 @@ export class Accumulator {
 
   /** Number of pending (interval, period, event) counters. */
   get size(): number {
-    let size = this.#open.size * this.#lengths.length;
+    let size = 0;
     for (const batch of this.#batches.values()) size += batch.counts.size;
+    // An event both in the open window and in a sealed batch of the same period counts once.
+    this.#openPeriods.forEach((period, index) => {
+      const sealed = this.#batches.get(`${index}|${period}`)?.counts;
+      if (sealed === undefined) size += this.#open.size;
+      else for (const event of this.#open.keys()) if (!sealed.has(event)) size++;
+    });
     return size;
   }
 

@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import process from "node:process";
-import { parseDocument } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { ConfigError } from "./errors.ts";
 import { parseInterval } from "./interval.ts";
 import { isReservedId, SEPARATOR } from "./keys.ts";
@@ -361,11 +361,14 @@ function parseRedisUrl(check: Checker, text: string, path: string): RedisConfig 
     );
   }
   const dbText = url.pathname.replace(/^\//, "");
-  const db = dbText === "" ? DEFAULT_REDIS_DB : Number(dbText);
-  if (!Number.isInteger(db) || db < 0) {
+  const db = dbText === "" ? DEFAULT_REDIS_DB : /^\d+$/.test(dbText) ? Number(dbText) : NaN;
+  if (!Number.isSafeInteger(db)) {
     check.fail(path, `Cannot use database ${show(dbText)} of Redis URL: expected a whole number`);
   }
   const port = url.port === "" ? DEFAULT_REDIS_PORT : Number(url.port);
+  if (port < 1) {
+    check.fail(path, `Cannot use port ${show(url.port)} of Redis URL: expected 1 to ${MAX_PORT}`);
+  }
   return {
     host: url.hostname.replace(/^\[(.*)\]$/, "$1") || DEFAULT_REDIS_HOST,
     port,
@@ -392,9 +395,12 @@ export function parseRedis(raw: unknown, file?: string, path = "redis"): RedisCo
   const username = spec.username === undefined
     ? undefined
     : check.string(spec.username, member(path, "username"));
-  const checkedPassword = password === undefined
-    ? undefined
-    : check.string(password, member(path, "password"));
+  if (password !== undefined && typeof password !== "string") {
+    // Name the type only: the bad value may hold the secret.
+    const type = password === null ? "null" : Array.isArray(password) ? "a list" : typeof password;
+    check.fail(member(path, "password"), `Expected a string, got ${type} (value not shown)`);
+  }
+  const checkedPassword = password as string | undefined;
   if (spec.url !== undefined) {
     for (const key of ["host", "port", "db"]) {
       if (spec[key] !== undefined) {
@@ -470,20 +476,36 @@ export async function loadConfig(file: string): Promise<EclConfig> {
     const reason = code === "ENOENT" ? "no such file" : (error as Error).message;
     throw new ConfigError(`Cannot read config file: ${reason}`, "", file, { cause: error });
   }
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  // Without prettyErrors, `linePos` stays unset: positions come from a LineCounter instead.
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   const problem = document.errors[0];
   if (problem !== undefined) {
-    const position = problem.linePos?.[0];
-    const where = position === undefined ? "" : ` at line ${position.line}, column ${position.col}`;
+    const position = lineCounter.linePos(problem.pos[0]);
+    const where = ` at line ${position.line}, column ${position.col}`;
     const what = problem.message.split("\n")[0];
     throw new ConfigError(`Cannot parse YAML${where}: ${what}`, "", file);
   }
-  return parseConfig(document.toJS({ maxAliasCount: 100 }), { file, redisUrl: redisUrlFromEnv() });
+  let raw: unknown;
+  try {
+    raw = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // An alias to a later anchor, or too many aliases (a "billion laughs" document).
+    const what = (error as Error).message.split("\n")[0];
+    throw new ConfigError(`Cannot parse YAML: ${what}`, "", file, { cause: error });
+  }
+  return parseConfig(raw, { file, redisUrl: redisUrlFromEnv() });
 }
 
 /** Replace the password of a Redis URL with `***`, for messages. */
 export function redactUrl(text: string): string {
-  return text.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/i, "$1***@");
+  // The user info runs to the LAST "@" (as URL parsing takes it), and the password from its first
+  // ":", so an unescaped "@", "/" or ":" in a password (or "@" in a user name) is hidden too.
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)(.*)@/is.exec(text);
+  if (match === null) return text;
+  const colon = match[2].indexOf(":");
+  if (colon < 0) return text;
+  return match[1] + match[2].slice(0, colon + 1) + "***" + text.slice(match[0].length - 1);
 }
 
 /** `host:port/db` of a Redis config, for messages (never the password). */

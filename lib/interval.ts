@@ -12,7 +12,8 @@ const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600 };
  * either case, as in the original Python implementation).
  *
  * @throws {SyntaxError} when the text is not a positive number followed by a unit, or does not
- * come to a whole number of seconds (periods start at whole UNIX seconds).
+ * come to a whole number of seconds (periods start at whole UNIX seconds), or is longer than
+ * `Number.MAX_SAFE_INTEGER` seconds.
  */
 export function parseInterval(text: string): number {
   const match = INTERVAL_PATTERN.exec(text);
@@ -23,17 +24,27 @@ export function parseInterval(text: string): number {
       }: expected a positive number followed by s, m or h, e.g. "5m"`,
     );
   }
-  const seconds = Number(match[1]) * UNIT_SECONDS[match[2].toLowerCase()];
-  // Rounding absorbs binary noise such as 0.1h = 360.00000000000006 s.
-  const rounded = Math.round(seconds * 1e6) / 1e6;
-  if (rounded <= 0 || !Number.isInteger(rounded)) {
+  // Exact decimal arithmetic: a float tolerance would take "0.9999999s" for 1 s, and Number()
+  // would round lengths past 2^53 s.
+  const [whole, fraction = ""] = match[1].split(".");
+  const scale = 10n ** BigInt(fraction.length);
+  const scaled = BigInt(whole + fraction) * BigInt(UNIT_SECONDS[match[2].toLowerCase()]);
+  if (scaled === 0n || scaled % scale !== 0n) {
     throw new SyntaxError(
       `Cannot use interval ${
         JSON.stringify(text)
       }: it must be a whole number of seconds, at least 1`,
     );
   }
-  return rounded;
+  const seconds = scaled / scale;
+  if (seconds > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new SyntaxError(
+      `Cannot use interval ${
+        JSON.stringify(text)
+      }: it must be at most ${Number.MAX_SAFE_INTEGER} seconds`,
+    );
+  }
+  return Number(seconds);
 }
 
 /** Start (seconds since the epoch) of the period of length `lengthSeconds` that contains `nowSeconds`. */

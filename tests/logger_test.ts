@@ -33,7 +33,10 @@ Deno.test("EventGroup.log() writes counts to cur of every interval", () =>
 
 Deno.test("EventGroup.log() in direct mode coalesces one turn's calls into one write per interval", () =>
   withRedis(async (server) => {
-    const ecl = new EventCountLogger({ g: { events: ["a"], intervals: ["1h", "1m"] } }, server.spec);
+    const ecl = new EventCountLogger(
+      { g: { events: ["a"], intervals: ["1h", "1m"] } },
+      server.spec,
+    );
     const raw = await server.client();
     await raw.configResetStat();
     const group = ecl.getGroup("g")!;

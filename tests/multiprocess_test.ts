@@ -20,7 +20,13 @@ for (const mode of ["direct", "cached"] as const) {
         const results = await Promise.all(
           Array.from(
             { length: PROCESSES },
-            () => runScript("tests/_log_worker.ts", [config, "load", String(EVENTS_PER_PROCESS), ...EVENTS]),
+            () =>
+              runScript("tests/_log_worker.ts", [
+                config,
+                "load",
+                String(EVENTS_PER_PROCESS),
+                ...EVENTS,
+              ]),
           ),
         );
         for (const result of results) assert.equal(result.code, 0, result.stderr);
@@ -28,7 +34,10 @@ for (const mode of ["direct", "cached"] as const) {
         const raw = await server.client();
         for (const interval of ["1m", "1h"]) {
           const values = await raw.mGet(EVENTS.map((event) => `load:${interval}:cur:${event}`));
-          assert.deepEqual(values, EVENTS.map(() => String(PROCESSES * EVENTS_PER_PROCESS / EVENTS.length)));
+          assert.deepEqual(
+            values,
+            EVENTS.map(() => String(PROCESSES * EVENTS_PER_PROCESS / EVENTS.length)),
+          );
         }
       } finally {
         await Deno.remove(config);
