@@ -27,7 +27,8 @@
  */
 
 export { EventCountLogger } from "./lib/logger.ts";
-export type { GetGroupOptions, LoggerOptions } from "./lib/logger.ts";
+export type { CloseOptions, GetGroupOptions, LoggerOptions } from "./lib/logger.ts";
+export { DEFAULT_CLOSE_TIMEOUT_MS } from "./lib/logger.ts";
 export { DummyEventGroup, EventGroup } from "./lib/group.ts";
 export type { EventGroupLike, GetCountsOptions, GroupContext } from "./lib/group.ts";
 export { Store } from "./lib/store.ts";

@@ -79,6 +79,9 @@ export class EventGroup implements EventGroupLike {
   #syncTimer: ReturnType<typeof setInterval> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** Set when the logger gave up on a flush at close: no more retries. */
+  #stopped = false;
+  #inFlightSize = 0;
 
   /** Create a group; `EventCountLogger` does this for every configured group. */
   constructor(config: GroupConfig, context: GroupContext) {
@@ -256,9 +259,13 @@ export class EventGroup implements EventGroupLike {
     if (accumulator === undefined || accumulator.isEmpty) return false;
     const now = this.#seconds();
     const batches = accumulator.take(now);
+    let size = 0;
+    for (const batch of batches) size += batch.counts.size;
+    this.#inFlightSize += size;
     const outcomes = await Promise.allSettled(
       batches.map((batch) => this.#write(batch, now)),
     );
+    this.#inFlightSize -= size;
     const retry: Batch[] = [];
     let failure: unknown;
     let deferred = false;
@@ -307,7 +314,7 @@ export class EventGroup implements EventGroupLike {
   }
 
   #retryLater(delayMs: number): void {
-    if (this.#retryTimer !== undefined) return;
+    if (this.#retryTimer !== undefined || this.#stopped) return;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       this.#flushInBackground();
@@ -403,9 +410,9 @@ export class EventGroup implements EventGroupLike {
     return result;
   }
 
-  /** Number of (interval, period, event) counts not yet confirmed by Redis. */
+  /** Number of (interval, period, event) counts not yet confirmed by Redis (including those sent). */
   get pendingSize(): number {
-    return this.#accumulator?.size ?? 0;
+    return (this.#accumulator?.size ?? 0) + this.#inFlightSize;
   }
 
   /** Stop the timers after a last flush; later `log()` calls are ignored with a warning. */
@@ -421,6 +428,13 @@ export class EventGroup implements EventGroupLike {
       clearTimeout(this.#retryTimer);
       this.#retryTimer = undefined;
     }
+  }
+
+  /** Stop retrying (the logger gave up waiting for Redis at close). */
+  abandon(): void {
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
   }
 }
 

@@ -27,6 +27,19 @@ export interface LoggerOptions {
   onWarning?: (message: string) => void;
 }
 
+/** How long {@link EventCountLogger.close} waits for Redis to confirm the last counts, by default. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+
+/** Options of {@link EventCountLogger.close}. */
+export interface CloseOptions {
+  /**
+   * How long to wait for Redis to confirm the last counts. After it, the connection is dropped and
+   * one warning says how many counts were not written.
+   * @default 10000
+   */
+  timeoutMs?: number;
+}
+
 /** Options of {@link EventCountLogger.getGroup}. */
 export interface GetGroupOptions {
   /** For a group that is not configured, return a {@link DummyEventGroup} instead of `undefined`. @default false */
@@ -147,14 +160,41 @@ export class EventCountLogger {
   /**
    * Write every pending count, stop the timers and disconnect. Later `log()` calls are ignored
    * with a warning. Calling it again returns the same promise.
+   *
+   * When Redis does not confirm the last counts within `timeoutMs` (it is down), the connection is
+   * dropped and one warning says how many (interval, period, event) counts were not written.
+   *
+   * @throws {RedisError} when Redis refused the last counts
    */
-  close(): Promise<void> {
+  close(options: CloseOptions = {}): Promise<void> {
     this.#closing ??= (async () => {
+      const timeoutMs = options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+      const groups = [...this.#groups.values()];
+      const flushed = Promise.all(groups.map((group) => group.close()));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = new Promise<true>((resolve) =>
+        timer = setTimeout(() => resolve(true), timeoutMs)
+      );
       try {
-        await Promise.all([...this.#groups.values()].map((group) => group.close()));
+        if (await Promise.race([flushed.then(() => false), timedOut])) {
+          flushed.catch(() => {});
+          let lost = 0;
+          for (const group of groups) {
+            group.abandon();
+            lost += group.pendingSize;
+          }
+          this.#warn(
+            `Closed with ${lost} counts not written: Redis at ${this.#store.address} did not confirm them within ${
+              timeoutMs / 1000
+            } s`,
+          );
+          await this.#store.close(true);
+          return;
+        }
       } finally {
-        await this.#store.close();
+        clearTimeout(timer);
       }
+      await this.#store.close();
     })();
     return this.#closing;
   }

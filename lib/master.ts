@@ -11,7 +11,7 @@ import { runAt, type Timer } from "./_timer.ts";
 
 /** First and largest pause before a failed rotation is tried again. */
 const RETRY_MIN_MS = 100;
-const RETRY_MAX_MS = 5000;
+const RETRY_MAX_MS = 1000;
 
 /** What one rotation did, for logs. */
 export interface RotationReport {
@@ -114,7 +114,13 @@ export class Master {
       this.#timers.add(timer);
       return;
     }
-    this.#schedule(group, interval, nextBoundary(boundary, interval.seconds));
+    // After an outage several boundaries may have passed: rotate once, to the latest of them.
+    const latest = periodStart(this.#now() / 1000, interval.seconds);
+    this.#schedule(
+      group,
+      interval,
+      latest > boundary ? latest : nextBoundary(boundary, interval.seconds),
+    );
   }
 
   /** Stop rotating; waits for rotations under way. */

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { GroupConfig, IntervalConfig, RedisConfig } from "./config.ts";
 import { redisAddress } from "./config.ts";
-import { RedisError } from "./errors.ts";
+import { ConfigError, RedisError } from "./errors.ts";
 import { CUR, eventScanPattern, LAST, type Slot, slotPrefix, timestampKey } from "./keys.ts";
 import { FLUSH_SCRIPT, type FlushStatus, ROTATE_SCRIPT } from "./scripts.ts";
 
@@ -16,7 +16,7 @@ import { FLUSH_SCRIPT, type FlushStatus, ROTATE_SCRIPT } from "./scripts.ts";
 const CONNECT_TIMEOUT_MS = 5000;
 /** First and largest pause between reconnection attempts. */
 const RECONNECT_MIN_MS = 100;
-const RECONNECT_MAX_MS = 5000;
+const RECONNECT_MAX_MS = 2000;
 /** Keys per `SCAN` round trip when listing events. */
 const SCAN_COUNT = 1000;
 /** Keys per `MGET` when reading counts. */
@@ -30,6 +30,12 @@ export interface StoreOptions {
    * @default true
    */
   reconnect?: boolean;
+  /**
+   * Queue commands while disconnected and send them on reconnection (loggers: their flushes carry
+   * their period), or fail them at once (the master: it recomputes the boundary when it retries).
+   * @default true
+   */
+  offlineQueue?: boolean;
   /** Called once per outage with a message that never contains a password. */
   onWarning?: (message: string) => void;
   /** Called when a connection is (re-)established after an outage. */
@@ -43,8 +49,22 @@ function sha1(text: string): string {
 const FLUSH_SHA = sha1(FLUSH_SCRIPT);
 const ROTATE_SHA = sha1(ROTATE_SCRIPT);
 
-function readPem(file: string | undefined): string | undefined {
-  return file === undefined ? undefined : readFileSync(file, "utf8");
+function readPem(file: string | undefined, key: string): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const reason = code === "ENOENT" ? "no such file" : (error as Error).message;
+    throw new ConfigError(
+      `Cannot read TLS file ${JSON.stringify(file)}: ${reason}`,
+      `redis.tls.${key}`,
+      undefined,
+      {
+        cause: error,
+      },
+    );
+  }
 }
 
 /** A Redis connection with ecl's commands. Connects on first use; `close()` releases it. */
@@ -75,12 +95,13 @@ export class Store {
         ...(tls === undefined ? {} : {
           tls: true as const,
           servername: config.host,
-          ca: readPem(tls.caFile),
-          cert: readPem(tls.certFile),
-          key: readPem(tls.keyFile),
+          ca: readPem(tls.caFile, "ca_file"),
+          cert: readPem(tls.certFile, "cert_file"),
+          key: readPem(tls.keyFile, "key_file"),
           rejectUnauthorized: tls.rejectUnauthorized,
         }),
       },
+      disableOfflineQueue: options.offlineQueue === false,
       database: config.db,
       username: config.username,
       password: config.password,
@@ -128,31 +149,33 @@ export class Store {
   }
 
   /**
-   * Connect now and report the outcome of the first attempt.
+   * Connect now, or wait for the connection under way, and report the outcome of the next attempt.
    *
-   * @throws {RedisError} when the first attempt fails (a reconnecting store keeps trying)
+   * @throws {RedisError} when that attempt fails (a reconnecting store keeps trying)
    */
   ready(): Promise<void> {
+    if (this.#client.isReady) return Promise.resolve();
     const connecting = this.connect();
-    if (this.#client.isReady) return connecting;
     this.#readyWaiters++;
     return new Promise<void>((resolve, reject) => {
-      const onError = (error: Error) => {
+      const settle = (error?: unknown) => {
+        this.#client.off("ready", onReady);
         this.#client.off("error", onError);
-        reject(
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onReady = () => settle();
+      const onError = (error: Error) =>
+        settle(
           new RedisError(`Cannot connect to Redis at ${this.address}: ${error.message}`, {
             cause: error,
           }),
         );
-      };
+      this.#client.on("ready", onReady);
       this.#client.on("error", onError);
       connecting.then(() => {
-        this.#client.off("error", onError);
-        resolve();
-      }, (error) => {
-        this.#client.off("error", onError);
-        reject(error);
-      });
+        if (this.#client.isReady) settle();
+      }, settle);
     }).finally(() => this.#readyWaiters--);
   }
 
@@ -227,7 +250,8 @@ export class Store {
 
   /** Values of `keys` (`null` for a missing key), fetched with as few `MGET`s as possible. */
   async getValues(keys: readonly string[]): Promise<(string | null)[]> {
-    await this.connect();
+    // Reads fail during an outage instead of waiting for it to end.
+    await this.ready();
     const values: (string | null)[] = [];
     try {
       for (let start = 0; start < keys.length; start += MGET_CHUNK) {
@@ -244,7 +268,7 @@ export class Store {
 
   /** Event IDs (not reserved ones) that have a key in `slot` of (group, interval). */
   async scanEvents(group: string, interval: string, slot: Slot): Promise<string[]> {
-    await this.connect();
+    await this.ready();
     const prefixLength = slotPrefix(group, interval, slot).length;
     const events = new Set<string>();
     try {
@@ -271,11 +295,14 @@ export class Store {
     );
   }
 
-  /** Close the connection; commands already sent are answered first. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Close the connection; commands already sent are answered first, unless `force` is set, which
+   * drops the connection at once (pending commands fail).
+   */
+  async close(force = false): Promise<void> {
+    if (this.#closed && !force) return;
     this.#closed = true;
-    if (this.#client.isOpen) {
+    if (this.#client.isOpen && !force) {
       try {
         await this.#client.close();
       } catch {

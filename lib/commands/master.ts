@@ -51,7 +51,11 @@ function waitForStopSignal(): Promise<Deno.Signal> {
 /** Run the master until SIGINT or SIGTERM; returns the exit code. */
 export async function runMaster(options: MasterCommandOptions): Promise<number> {
   const config = await loadConfig(options.config);
-  const store = new Store(config.redis, { onWarning: printWarning, onReconnect: printInfo });
+  const store = new Store(config.redis, {
+    offlineQueue: false,
+    onWarning: printWarning,
+    onReconnect: printInfo,
+  });
   try {
     await store.ready();
   } catch (error) {

@@ -1,0 +1,123 @@
+/** Redis going away and coming back: nothing is lost that physics allows keeping. */
+import assert from "node:assert/strict";
+import { parseConfig } from "../lib/config.ts";
+import { Master, type RotationReport } from "../lib/master.ts";
+import { Store } from "../lib/store.ts";
+import { ConfigError, EventCountLogger, RedisError } from "../mod.ts";
+import { freePort, RedisServer } from "./_redis.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+Deno.test("EventCountLogger.close() gives up after timeoutMs when Redis is down, saying what was lost", async () => {
+  const warnings: string[] = [];
+  const ecl = new EventCountLogger(
+    { g: { events: ["a", "b"], intervals: ["1m", "1h"] } },
+    { host: "127.0.0.1", port: await freePort() },
+    { onWarning: (message) => warnings.push(message) },
+  );
+  const group = ecl.getGroup("g")!;
+  group.log("a", 5);
+  group.log("b");
+  const started = Date.now();
+  await ecl.close({ timeoutMs: 300 });
+  assert.ok(Date.now() - started < 2000);
+  assert.equal(group.pendingSize, 4);
+  assert.match(
+    warnings.at(-1)!,
+    /^Closed with 4 counts not written: Redis at redis:\/\/127\.0\.0\.1:\d+\/0 did not confirm them within 0\.3 s$/,
+  );
+});
+
+Deno.test("EventGroup.getCounts() rejects while Redis is unreachable instead of waiting", async () => {
+  const ecl = new EventCountLogger(
+    { g: { events: ["a"], intervals: ["1m"] } },
+    { host: "127.0.0.1", port: await freePort() },
+    { onWarning: () => {} },
+  );
+  await assert.rejects(ecl.getGroup("g")!.getCounts("1m"), RedisError);
+  await ecl.close({ timeoutMs: 100 });
+});
+
+Deno.test("EventCountLogger() reports a missing TLS file as a config error", () => {
+  assert.throws(
+    () =>
+      new EventCountLogger({ g: { intervals: ["1m"] } }, {
+        tls: { ca_file: "/nonexistent/ca.pem" },
+      }),
+    (error: unknown) =>
+      error instanceof ConfigError && error.path === "redis.tls.ca_file" &&
+      /Cannot read TLS file "\/nonexistent\/ca\.pem": no such file/.test(error.message),
+  );
+});
+
+Deno.test("EventGroup keeps counts through a Redis restart and writes them when it is back", async () => {
+  // AOF with fsync on every write: what Redis confirmed survives SIGKILL.
+  const server = await RedisServer.start(["--appendonly", "yes", "--appendfsync", "always"]);
+  const warnings: string[] = [];
+  const ecl = new EventCountLogger({ g: { events: ["a"], intervals: ["1h"] } }, server.spec, {
+    onWarning: (message) => warnings.push(message),
+  });
+  const group = ecl.getGroup("g")!;
+  try {
+    group.log("a", 10);
+    await group.flush();
+    await server.kill();
+    for (let i = 0; i < 100; i++) group.log("a");
+    await sleep(300);
+    await server.restart();
+    await group.flush();
+    const raw = await server.client();
+    assert.equal(await raw.get("g:1h:cur:a"), "110");
+    assert.equal(
+      warnings.filter((w) => w.startsWith("Cannot reach Redis")).length,
+      1,
+      warnings.join("\n"),
+    );
+    await ecl.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("Master after a Redis outage over several boundaries rotates once, to the latest", async () => {
+  const server = await RedisServer.start(["--appendonly", "yes", "--appendfsync", "always"]);
+  const config = parseConfig({
+    redis: server.spec,
+    groups: { g: { events: ["a"], intervals: ["1s"] } },
+  });
+  const store = new Store(config.redis, { offlineQueue: false });
+  const reports: (RotationReport & { at: number })[] = [];
+  const master = new Master(config, store, {
+    onRotation: (report) => reports.push({ ...report, at: Date.now() }),
+  });
+  try {
+    await master.start();
+    await sleep(1200);
+    await server.kill();
+    const downAt = Date.now();
+    await sleep(3300);
+    await server.restart();
+    // The client retries every 2 s at most; the master every 1 s at most.
+    await sleep(3500);
+    await master.stop();
+    const after = reports.filter((report) => report.at > downAt);
+    const [catchUp] = after;
+    assert.ok(catchUp !== undefined, "no rotation after the outage");
+    // One rotation for the whole outage: the boundaries in between were skipped, not replayed.
+    assert.ok(after.length <= 3, after.map((r) => r.boundary).join(","));
+    for (let i = 1; i < after.length; i++) {
+      assert.equal(after[i].boundary - after[i - 1].boundary, 1);
+    }
+    const raw = await server.client();
+    const lastTs = Number(await raw.get("g:1s:last:@ts"));
+    const curTs = Number(await raw.get("g:1s:cur:@ts"));
+    assert.equal(curTs, after.at(-1)!.boundary);
+    if (after.length === 1) assert.ok(curTs - lastTs >= 3, `span ${lastTs}..${curTs}`);
+    const before = reports.filter((report) => report.at <= downAt).at(-1)!;
+    assert.ok(catchUp.boundary - before.boundary >= 3, `${before.boundary} -> ${catchUp.boundary}`);
+  } finally {
+    await master.stop();
+    await store.close();
+    await server.stop();
+  }
+});
