@@ -32,7 +32,7 @@ export { DEFAULT_CLOSE_TIMEOUT_MS } from "./lib/logger.ts";
 export { DummyEventGroup, EventGroup } from "./lib/group.ts";
 export type { EventGroupLike, GetCountsOptions, GroupContext } from "./lib/group.ts";
 export { Store } from "./lib/store.ts";
-export type { StoreOptions } from "./lib/store.ts";
+export type { FlushRequest, FlushResult, StoreOptions } from "./lib/store.ts";
 export { FlushStatus } from "./lib/scripts.ts";
 export type { Slot } from "./lib/keys.ts";
 export { loadConfig, parseConfig, REDIS_URL_ENV } from "./lib/config.ts";

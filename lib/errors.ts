@@ -46,4 +46,16 @@ export class ConfigError extends EclError {
 export class NotFoundError extends EclError {}
 
 /** Redis could not be reached, or refused a command. The original error is the `cause`. */
-export class RedisError extends EclError {}
+export class RedisError extends EclError {
+  /**
+   * Whether the command may have run although it failed: the connection broke after it was sent.
+   * `false` when Redis answered with an error, or the command was never sent.
+   */
+  readonly outcomeUnknown: boolean;
+
+  /** Create a Redis error; `outcomeUnknown` says whether the command may have run. */
+  constructor(message: string, options?: ErrorOptions & { outcomeUnknown?: boolean }) {
+    super(message, options);
+    this.outcomeUnknown = options?.outcomeUnknown ?? false;
+  }
+}

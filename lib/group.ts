@@ -12,7 +12,7 @@ import { nextBoundary } from "./interval.ts";
 import { counterKey, CUR, LAST } from "./keys.ts";
 import { readCount, readSlot } from "./reader.ts";
 import { FlushStatus } from "./scripts.ts";
-import type { Store } from "./store.ts";
+import type { FlushResult, Store } from "./store.ts";
 import { runAt, type Timer } from "./_timer.ts";
 
 /** Longest wait for the master to open a new period before counts of it go to `cur` anyway. */
@@ -49,6 +49,13 @@ export interface GroupContext {
   readonly warn: (message: string) => void;
   /** Current time in milliseconds. @default Date.now */
   readonly now?: () => number;
+  /** ID of this writer in Redis (unique per logger instance). @default a random UUID */
+  readonly writer?: string;
+}
+
+/** A batch with the number that makes its write idempotent. */
+interface NumberedBatch extends Batch {
+  readonly seq: number;
 }
 
 /**
@@ -82,6 +89,11 @@ export class EventGroup implements EventGroupLike {
   /** Set when the logger gave up on a flush at close: no more retries. */
   #stopped = false;
   #inFlightSize = 0;
+  /** Batches sent whose outcome is unknown; resent first, with their numbers. */
+  #unconfirmed: NumberedBatch[] = [];
+  /** Number of the last batch handed out; the flush script skips numbers it has seen. */
+  #seq = 0;
+  readonly #writer: string;
 
   /** Create a group; `EventCountLogger` does this for every configured group. */
   constructor(config: GroupConfig, context: GroupContext) {
@@ -90,6 +102,7 @@ export class EventGroup implements EventGroupLike {
     this.#store = context.store;
     this.#warn = context.warn;
     this.#now = context.now ?? Date.now;
+    this.#writer = context.writer ?? crypto.randomUUID();
     this.#declared = new Set(config.events);
     this.#cached = config.syncIntervalMs !== undefined || config.syncLimit !== undefined;
     this.#syncLimit = config.syncLimit ?? Infinity;
@@ -252,19 +265,21 @@ export class EventGroup implements EventGroupLike {
 
   /**
    * Write every pending batch, one atomic script call per (interval, period), all pipelined.
+   * Batches whose outcome is unknown (the connection broke after sending) are resent first, as
+   * they were and with their numbers, so Redis adds each at most once.
    * @returns whether some counts wait for the master to open their period
    */
   async #flushRound(): Promise<boolean> {
     const accumulator = this.#accumulator;
-    if (accumulator === undefined || accumulator.isEmpty) return false;
+    if (accumulator === undefined || this.#nothingPending()) return false;
     const now = this.#seconds();
-    const batches = accumulator.take(now);
+    const batches = this.#unconfirmed;
+    this.#unconfirmed = [];
+    for (const batch of accumulator.take(now)) batches.push({ ...batch, seq: ++this.#seq });
     let size = 0;
     for (const batch of batches) size += batch.counts.size;
     this.#inFlightSize += size;
-    const outcomes = await Promise.allSettled(
-      batches.map((batch) => this.#write(batch, now)),
-    );
+    const outcomes = await Promise.allSettled(batches.map((batch) => this.#write(batch, now)));
     this.#inFlightSize -= size;
     const retry: Batch[] = [];
     let failure: unknown;
@@ -273,13 +288,21 @@ export class EventGroup implements EventGroupLike {
       const batch = batches[index];
       if (outcome.status === "rejected") {
         failure ??= outcome.reason;
-        retry.push(batch);
-      } else if (outcome.value === FlushStatus.Deferred) {
+        if (outcome.reason instanceof RedisError && outcome.reason.outcomeUnknown) {
+          this.#unconfirmed.push(batch);
+        } else {
+          retry.push(batch);
+        }
+        return;
+      }
+      const { status, rejected } = outcome.value;
+      if (status === FlushStatus.Deferred) {
         deferred = true;
         retry.push(batch);
-      } else if (outcome.value === FlushStatus.Discarded) {
+      } else if (status === FlushStatus.Discarded) {
         this.#reportDiscarded(batch);
       }
+      for (const event of rejected) this.#reportRejected(batch, event);
     });
     if (retry.length > 0) accumulator.restore(retry);
     if (failure !== undefined) {
@@ -294,10 +317,31 @@ export class EventGroup implements EventGroupLike {
     return deferred;
   }
 
-  #write(batch: Batch, now: number): Promise<FlushStatus> {
+  #nothingPending(): boolean {
+    return (this.#accumulator?.isEmpty ?? true) && this.#unconfirmed.length === 0;
+  }
+
+  #write(batch: NumberedBatch, now: number): Promise<FlushResult> {
     const interval = this.config.intervals[batch.intervalIndex];
-    const grace = Math.min(MAX_DEFER_SECONDS, interval.seconds);
-    return this.#store.flush(this.name, interval, batch.period, batch.counts, now, grace);
+    return this.#store.flush({
+      group: this.name,
+      interval,
+      period: batch.period,
+      counts: batch.counts,
+      nowSeconds: now,
+      graceSeconds: Math.min(MAX_DEFER_SECONDS, interval.seconds),
+      writer: this.#writer,
+      seq: batch.seq,
+    });
+  }
+
+  #reportRejected(batch: Batch, event: string): void {
+    const interval = this.config.intervals[batch.intervalIndex].name;
+    this.#warn(
+      `Cannot add ${batch.counts.get(event)} to event ${JSON.stringify(event)} of group ${
+        JSON.stringify(this.name)
+      }, interval ${interval}: its counter in Redis holds a value that is not a count, or would overflow; left unchanged`,
+    );
   }
 
   #reportDiscarded(batch: Batch): void {
@@ -337,7 +381,7 @@ export class EventGroup implements EventGroupLike {
 
   async #flushUntilSettled(): Promise<boolean> {
     while (this.#inFlight !== undefined) await this.#inFlight.catch(() => undefined);
-    if (this.#accumulator === undefined || this.#accumulator.isEmpty) return false;
+    if (this.#nothingPending()) return false;
     let deferred = false;
     this.#inFlight = (async () => {
       try {
@@ -412,7 +456,9 @@ export class EventGroup implements EventGroupLike {
 
   /** Number of (interval, period, event) counts not yet confirmed by Redis (including those sent). */
   get pendingSize(): number {
-    return (this.#accumulator?.size ?? 0) + this.#inFlightSize;
+    let size = (this.#accumulator?.size ?? 0) + this.#inFlightSize;
+    for (const batch of this.#unconfirmed) size += batch.counts.size;
+    return size;
   }
 
   /** Stop the timers after a last flush; later `log()` calls are ignored with a warning. */

@@ -24,6 +24,8 @@ export const TIMESTAMP_ID = "@ts";
 export const RESERVED_PREFIX = "@";
 /** Separator between the parts of a key. */
 export const SEPARATOR = ":";
+/** Event position prefix of the keys that remember each writer's last batch number. */
+export const WRITER_PREFIX = "@w:";
 /** Key of the master lease; it lives outside every `<group>:` prefix. */
 export const MASTER_LEASE_KEY = "@ecl:master";
 
@@ -57,6 +59,14 @@ export function counterKey(
 /** Key holding the start time of the period in `slot` of (group, interval). */
 export function timestampKey(group: string, interval: string, slot: Slot): string {
   return slotPrefix(group, interval, slot) + TIMESTAMP_ID;
+}
+
+/**
+ * Key holding the number of the last batch that `writer` (one logger instance) wrote to
+ * (group, interval); see the flush script. It sits among the `cur` keys under a reserved ID.
+ */
+export function writerKey(group: string, interval: string, writer: string): string {
+  return slotPrefix(group, interval, CUR) + WRITER_PREFIX + writer;
 }
 
 /** Whether an event ID is reserved for metadata (starts with `@`). */

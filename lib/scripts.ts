@@ -14,16 +14,25 @@ export const FlushStatus = {
   Deferred: 2,
   /** Nothing written: the batch's period was rotated out of `last` already; the counts are too late. */
   Discarded: 3,
+  /** Nothing written: this batch was written before (a retry after a lost reply). */
+  Duplicate: 4,
 } as const;
 /** One of {@link FlushStatus}. */
 export type FlushStatus = typeof FlushStatus[keyof typeof FlushStatus];
 
 /**
- * Add counts of one period to (group, interval).
+ * Add counts of one period to (group, interval), exactly once.
  *
- * KEYS: cur:@ts, last:@ts.
+ * KEYS: cur:@ts, last:@ts, the writer's sequence key.
  * ARGV: interval seconds, period start, client's now (s), grace (s), cur prefix, last prefix,
- * then event, count pairs.
+ * batch sequence number, sequence key TTL (ms), then event, count pairs.
+ *
+ * Returns `{status, event...}`: the events listed were not added because their counter holds
+ * something that is not an integer, or would overflow (`INCRBY` errors are caught, so one bad
+ * counter never leaves a batch half-written).
+ *
+ * Exactly once: each writer numbers its batches; the highest number written is kept in the
+ * writer's sequence key, so a batch resent after a lost reply is recognised and skipped.
  *
  * Periods are compared as `floor(ts / len) * len`, because the Python master writes `cur:@ts`
  * as the time its timer fired, a little after the boundary.
@@ -34,6 +43,9 @@ local period = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
 local grace = tonumber(ARGV[4])
 local prefix = ARGV[5]
+local seq = tonumber(ARGV[7])
+local written = tonumber(redis.call('GET', KEYS[3]))
+if written and seq <= written then return {${FlushStatus.Duplicate}} end
 local status = ${FlushStatus.Current}
 local ts = tonumber(redis.call('GET', KEYS[1]))
 if ts then
@@ -42,17 +54,23 @@ if ts then
     local lastTs = tonumber(redis.call('GET', KEYS[2]))
     local lastStart = current - len
     if lastTs then lastStart = math.floor(lastTs / len) * len end
-    if period < lastStart then return ${FlushStatus.Discarded} end
-    prefix = ARGV[6]
-    status = ${FlushStatus.Last}
+    if period < lastStart then status = ${FlushStatus.Discarded} end
+    if status ~= ${FlushStatus.Discarded} then
+      prefix = ARGV[6]
+      status = ${FlushStatus.Last}
+    end
   elseif period == current + len and now - period < grace then
-    return ${FlushStatus.Deferred}
+    return {${FlushStatus.Deferred}}
   end
 end
-for i = 7, #ARGV, 2 do
-  redis.call('INCRBY', prefix .. ARGV[i], ARGV[i + 1])
+redis.call('SET', KEYS[3], ARGV[7], 'PX', ARGV[8])
+local result = {status}
+if status == ${FlushStatus.Discarded} then return result end
+for i = 9, #ARGV, 2 do
+  local reply = redis.pcall('INCRBY', prefix .. ARGV[i], ARGV[i + 1])
+  if type(reply) == 'table' and reply.err then result[#result + 1] = ARGV[i] end
 end
-return status
+return result
 `;
 
 /**

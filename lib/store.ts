@@ -3,13 +3,21 @@
  * else in ecl talks to Redis or builds keys.
  * @module
  */
-import { createClient } from "@redis/client";
+import { ClientClosedError, ClientOfflineError, createClient, ErrorReply } from "@redis/client";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { GroupConfig, IntervalConfig, RedisConfig } from "./config.ts";
 import { redisAddress } from "./config.ts";
 import { ConfigError, RedisError } from "./errors.ts";
-import { CUR, eventScanPattern, LAST, type Slot, slotPrefix, timestampKey } from "./keys.ts";
+import {
+  CUR,
+  eventScanPattern,
+  LAST,
+  type Slot,
+  slotPrefix,
+  timestampKey,
+  writerKey,
+} from "./keys.ts";
 import { FLUSH_SCRIPT, type FlushStatus, ROTATE_SCRIPT } from "./scripts.ts";
 
 /** How long the client waits for a TCP connection before it counts an attempt as failed. */
@@ -21,6 +29,37 @@ const RECONNECT_MAX_MS = 2000;
 const SCAN_COUNT = 1000;
 /** Keys per `MGET` when reading counts. */
 const MGET_CHUNK = 10000;
+
+/** How long Redis remembers a writer's last batch number after its last write. */
+const WRITER_TTL_MS = 3_600_000;
+
+/** One batch for {@link Store.flush}: counts of one period of one (group, interval). */
+export interface FlushRequest {
+  /** Group name. */
+  readonly group: string;
+  /** The interval. */
+  readonly interval: IntervalConfig;
+  /** Start of the period the counts were logged in (UNIX seconds). */
+  readonly period: number;
+  /** Event ID → count. */
+  readonly counts: ReadonlyMap<string, number>;
+  /** The writer's clock (UNIX seconds). */
+  readonly nowSeconds: number;
+  /** How long counts of a period the master has not opened yet wait for it (seconds). */
+  readonly graceSeconds: number;
+  /** ID of the writer (one per logger instance). */
+  readonly writer: string;
+  /** The writer's number for this batch; increases with every new batch. */
+  readonly seq: number;
+}
+
+/** What {@link Store.flush} did. */
+export interface FlushResult {
+  /** Where the counts went, or why they did not. */
+  readonly status: FlushStatus;
+  /** Events whose counter holds a value that is not an integer (or would overflow): not added. */
+  readonly rejected: readonly string[];
+}
 
 /** Options of a {@link Store}. */
 export interface StoreOptions {
@@ -190,37 +229,39 @@ export class Store {
   }
 
   /**
-   * Add the counts of one period to (group, interval) in one atomic step. Counts of the current
-   * period go to `cur`, counts of the period just rotated go to `last`.
+   * Add the counts of one period to (group, interval) in one atomic step, exactly once per
+   * (writer, seq). Counts of the current period go to `cur`, counts of the period just rotated go
+   * to `last`.
    *
-   * @param graceSeconds how long counts of a period that the master has not opened yet wait for it
+   * @throws {RedisError} with `outcomeUnknown` set when the connection broke after sending: resend
+   * the same batch with the same `seq`, and Redis adds it at most once
    */
-  async flush(
-    group: string,
-    interval: IntervalConfig,
-    period: number,
-    counts: ReadonlyMap<string, number>,
-    nowSeconds: number,
-    graceSeconds: number,
-  ): Promise<FlushStatus> {
+  async flush(request: FlushRequest): Promise<FlushResult> {
+    const { group, interval } = request;
     const args = [
       String(interval.seconds),
-      String(period),
-      String(nowSeconds),
-      String(graceSeconds),
+      String(request.period),
+      String(request.nowSeconds),
+      String(request.graceSeconds),
       slotPrefix(group, interval.name, CUR),
       slotPrefix(group, interval.name, LAST),
+      String(request.seq),
+      String(WRITER_TTL_MS),
     ];
-    for (const [event, count] of counts) args.push(event, String(count));
+    for (const [event, count] of request.counts) args.push(event, String(count));
     const keys = [
       timestampKey(group, interval.name, CUR),
       timestampKey(group, interval.name, LAST),
+      writerKey(group, interval.name, request.writer),
     ];
+    let reply: unknown;
     try {
-      return Number(await this.#eval(FLUSH_SHA, FLUSH_SCRIPT, keys, args)) as FlushStatus;
+      reply = await this.#eval(FLUSH_SHA, FLUSH_SCRIPT, keys, args);
     } catch (error) {
       throw this.#wrap("write counts of", group, interval.name, error);
     }
+    const [status, ...rejected] = reply as [number, ...string[]];
+    return { status: Number(status) as FlushStatus, rejected };
   }
 
   /**
@@ -291,7 +332,7 @@ export class Store {
   #wrap(action: string, group: string, interval: string, error: unknown): RedisError {
     return new RedisError(
       `Cannot ${action} ${group}:${interval} in Redis at ${this.address}: ${errorText(error)}`,
-      { cause: error },
+      { cause: error, outcomeUnknown: !wasNotRun(error) },
     );
   }
 
@@ -317,6 +358,15 @@ export class Store {
       }
     }
   }
+}
+
+/**
+ * Whether a failed command certainly did not run: Redis answered with an error, or the command
+ * was never sent. Otherwise the connection broke after sending it and it may have run.
+ */
+function wasNotRun(error: unknown): boolean {
+  return error instanceof ErrorReply || error instanceof ClientOfflineError ||
+    error instanceof ClientClosedError || error instanceof RedisError;
 }
 
 function errorText(error: unknown): string {

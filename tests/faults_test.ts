@@ -121,3 +121,42 @@ Deno.test("Master after a Redis outage over several boundaries rotates once, to 
     await server.stop();
   }
 });
+
+Deno.test("EventGroup: a flush whose reply is lost is resent and counted once", async () => {
+  const server = await RedisServer.start();
+  const { LossyProxy } = await import("./_proxy.ts");
+  const proxy = await LossyProxy.start(server.port);
+  const warnings: string[] = [];
+  const ecl = new EventCountLogger({ g: { events: ["a"], intervals: ["1h"] } }, {
+    host: "127.0.0.1",
+    port: proxy.port,
+  }, { onWarning: (message) => warnings.push(message) });
+  const group = ecl.getGroup("g")!;
+  try {
+    const raw = await server.client();
+    // Load the script first, so that the command whose reply is lost is the one that counts.
+    const { FLUSH_SCRIPT } = await import("../lib/scripts.ts");
+    await raw.scriptLoad(FLUSH_SCRIPT);
+    await ecl.ready();
+    proxy.dropReplyTo("EVALSHA");
+    group.log("a", 7);
+    await assert.rejects(
+      group.flush(),
+      (error: unknown) => error instanceof RedisError && error.outcomeUnknown,
+    );
+    assert.equal(proxy.dropped, 1);
+    // Redis ran it: the count is there, though the logger could not know.
+    assert.equal(await raw.get("g:1h:cur:a"), "7");
+    assert.equal(group.pendingSize, 1);
+    await group.flush();
+    assert.equal(await raw.get("g:1h:cur:a"), "7");
+    assert.equal(group.pendingSize, 0);
+    group.log("a", 1);
+    await group.flush();
+    assert.equal(await raw.get("g:1h:cur:a"), "8");
+  } finally {
+    await ecl.close();
+    await proxy.close();
+    await server.stop();
+  }
+});

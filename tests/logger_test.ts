@@ -139,7 +139,8 @@ Deno.test("EventGroup.log() rejects undeclared IDs and bad counts with one warni
     assert.match(warnings[3], /Cannot log count 1\.5 of event "a"/);
     assert.match(warnings[8], /the logger is closed/);
     const raw = await server.client();
-    assert.deepEqual((await raw.keys("*")).sort(), ["fixed:1m:cur:a"]);
+    const counters = (await raw.keys("*")).filter((key) => !key.includes(":@w:"));
+    assert.deepEqual(counters, ["fixed:1m:cur:a"]);
     assert.equal(await raw.get("fixed:1m:cur:a"), "2");
   }));
 

@@ -129,8 +129,18 @@ Deno.test("Store.flush() sends each period's counts where they belong", async (t
     const [interval] = group.intervals;
     const raw = await server.client();
     const counts = new Map([["a", 2], ["b:c", 1]]);
-    const flush = (period: number, now = period + 1) =>
-      store.flush("g", interval, period, counts, now, 2);
+    let seq = 0;
+    const flush = async (period: number, now = period + 1) =>
+      (await store.flush({
+        group: "g",
+        interval,
+        period,
+        counts,
+        nowSeconds: now,
+        graceSeconds: 2,
+        writer: "w1",
+        seq: ++seq,
+      })).status;
 
     await t.step("no master yet: cur", async () => {
       assert.equal(await flush(B - 60), FlushStatus.Current);
@@ -169,7 +179,17 @@ Deno.test("Store.flush() compares periods, not raw timestamps, with a late Pytho
     const raw = await server.client();
     // The Python master writes int(time.time()) when its timer fires, here 2 s late.
     await raw.set("g:1m:cur:@ts", String(B + 2));
-    assert.equal(await store.flush("g", interval, B, new Map([["a", 1]]), B + 1, 2), 0);
+    const result = await store.flush({
+      group: "g",
+      interval,
+      period: B,
+      counts: new Map([["a", 1]]),
+      nowSeconds: B + 1,
+      graceSeconds: 2,
+      writer: "w1",
+      seq: 1,
+    });
+    assert.deepEqual(result, { status: FlushStatus.Current, rejected: [] });
     assert.equal(await raw.get("g:1m:cur:a"), "1");
     await store.close();
   }));
@@ -200,6 +220,66 @@ Deno.test("Python-compatible layout: a Python logger's keys are rotated and read
       "py:5s:last:dyn:id",
       "py:5s:last:e1",
       "py:5s:last:e2",
+    ]);
+    await store.close();
+  }));
+
+Deno.test("Store.flush() writes a batch once, however often it is resent", () =>
+  withRedis(async (server) => {
+    const { config, store } = setup(server, { g: { events: ["a"], intervals: ["1m"] } });
+    const [interval] = config.get("g")!.intervals;
+    const raw = await server.client();
+    const batch = (seq: number, writer = "w1") => ({
+      group: "g",
+      interval,
+      period: B,
+      counts: new Map([["a", 5]]),
+      nowSeconds: B + 1,
+      graceSeconds: 2,
+      writer,
+      seq,
+    });
+    assert.equal((await store.flush(batch(1))).status, FlushStatus.Current);
+    assert.equal((await store.flush(batch(1))).status, FlushStatus.Duplicate);
+    assert.equal((await store.flush(batch(2))).status, FlushStatus.Current);
+    assert.equal((await store.flush(batch(1))).status, FlushStatus.Duplicate);
+    // Another writer's numbers are its own.
+    assert.equal((await store.flush(batch(1, "w2"))).status, FlushStatus.Current);
+    assert.equal(await raw.get("g:1m:cur:a"), "15");
+    // The writer keys are reserved IDs: readers and rotation skip them, and they expire.
+    assert.ok(Number(await raw.pTTL("g:1m:cur:@w:w1")) > 3_500_000);
+    const { readSlot } = await import("../lib/reader.ts");
+    const group = config.get("g")!;
+    await store.rotate(group, interval, B + 60);
+    assert.equal(await raw.get("g:1m:cur:@w:w1"), "2");
+    const last = await readSlot(store, { ...group, autoDeclareEvents: true }, interval, "last");
+    assert.deepEqual(Object.fromEntries(last.counts), { a: 15 });
+    await store.close();
+  }));
+
+Deno.test("Store.flush() leaves a counter that is not an integer untouched and writes the others", () =>
+  withRedis(async (server) => {
+    const { config, store } = setup(server, { g: { events: ["a"], intervals: ["1m"] } });
+    const [interval] = config.get("g")!.intervals;
+    const raw = await server.client();
+    await raw.set("g:1m:cur:bad", "hello");
+    await raw.set("g:1m:cur:big", "9223372036854775807");
+    const result = await store.flush({
+      group: "g",
+      interval,
+      period: B,
+      counts: new Map([["a", 1], ["bad", 2], ["big", 3], ["c", 4]]),
+      nowSeconds: B + 1,
+      graceSeconds: 2,
+      writer: "w1",
+      seq: 1,
+    });
+    assert.deepEqual(result, { status: FlushStatus.Current, rejected: ["bad", "big"] });
+    assert.deepEqual(await raw.mGet(["g:1m:cur:a", "g:1m:cur:bad", "g:1m:cur:big", "g:1m:cur:c"]), [
+      "1",
+      "hello",
+      "9223372036854775807",
+      "4",
     ]);
     await store.close();
   }));
