@@ -8,6 +8,7 @@ import type { EclConfig, GroupConfig, IntervalConfig } from "./config.ts";
 import { nextBoundary, periodStart } from "./interval.ts";
 import type { Store } from "./store.ts";
 import { runAt, type Timer } from "./_timer.ts";
+import type { Leadership } from "./leadership.ts";
 
 /** First and largest pause before a failed rotation is tried again. */
 const RETRY_MIN_MS = 100;
@@ -25,6 +26,8 @@ export interface RotationReport {
   readonly events: number;
   /** Time the rotation took, in milliseconds. */
   readonly durationMs: number;
+  /** Whether this master held the lease (a standby rotates only what the leader missed). */
+  readonly leader: boolean;
 }
 
 /** Options of {@link Master}. */
@@ -35,6 +38,20 @@ export interface MasterOptions {
   onError?: (message: string) => void;
   /** Clock in milliseconds. @default Date.now */
   now?: () => number;
+  /**
+   * The lease this master competes for. Without one, it rotates every boundary on time, as a
+   * leader would.
+   */
+  leadership?: Leadership;
+}
+
+/**
+ * How long a standby waits after a boundary before it rotates what the leader did not: short
+ * enough that loggers are still holding the new period's counts for the rotation (they wait up to
+ * min(2 s, interval)), long enough for a live leader to be first.
+ */
+export function standbyDelayMs(intervalSeconds: number): number {
+  return Math.min(intervalSeconds * 250, 500);
 }
 
 /** Rotates the counters of every configured (group, interval) on time. */
@@ -70,11 +87,28 @@ export class Master {
     await Promise.all(catchUp);
   }
 
+  #isLeader(): boolean {
+    return this.#options.leadership?.isLeader ?? true;
+  }
+
   #schedule(group: GroupConfig, interval: IntervalConfig, boundary: number): void {
+    this.#at(boundary * 1000, () => {
+      if (this.#isLeader()) {
+        this.#track(this.#rotate(group, interval, boundary, 0));
+        return;
+      }
+      this.#at(boundary * 1000 + standbyDelayMs(interval.seconds), () => {
+        this.#track(this.#rotate(group, interval, boundary, 0));
+      });
+    });
+  }
+
+  /** Run `callback` at `atMs` unless the master stops first. */
+  #at(atMs: number, callback: () => void): void {
     if (this.#stopped) return;
-    const timer = runAt(boundary * 1000, () => {
+    const timer = runAt(atMs, () => {
       this.#timers.delete(timer);
-      this.#track(this.#rotate(group, interval, boundary, 0));
+      callback();
     }, this.#now);
     this.#timers.add(timer);
   }
@@ -100,18 +134,17 @@ export class Master {
         boundary,
         events,
         durationMs: performance.now() - started,
+        leader: this.#isLeader(),
       });
     } catch (error) {
       if (this.#stopped) return;
       this.#options.onError?.((error as Error).message);
       // Retry; if boundaries passed meanwhile, rotate once, to the latest one.
       const delay = Math.min(RETRY_MIN_MS * 2 ** failures, RETRY_MAX_MS);
-      const timer = runAt(this.#now() + delay, () => {
-        this.#timers.delete(timer);
+      this.#at(this.#now() + delay, () => {
         const latest = Math.max(boundary, periodStart(this.#now() / 1000, interval.seconds));
         this.#track(this.#rotate(group, interval, latest, failures + 1));
-      }, this.#now);
-      this.#timers.add(timer);
+      });
       return;
     }
     // After an outage several boundaries may have passed: rotate once, to the latest of them.

@@ -131,3 +131,22 @@ end
 redis.call('SET', KEYS[1], ARGV[1])
 return rotated
 `;
+
+/**
+ * Take or keep the master lease. KEYS: the lease key. ARGV: holder ID, TTL (ms).
+ * Returns 1 when the caller holds the lease (now for TTL more), 0 when another holder has it.
+ */
+export const LEASE_SCRIPT = `
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+`;
+
+/** Give the lease up if the caller holds it. KEYS: the lease key. ARGV: holder ID. */
+export const RELEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;

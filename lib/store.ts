@@ -13,12 +13,19 @@ import {
   CUR,
   eventScanPattern,
   LAST,
+  MASTER_LEASE_KEY,
   type Slot,
   slotPrefix,
   timestampKey,
   writerKey,
 } from "./keys.ts";
-import { FLUSH_SCRIPT, type FlushStatus, ROTATE_SCRIPT } from "./scripts.ts";
+import {
+  FLUSH_SCRIPT,
+  type FlushStatus,
+  LEASE_SCRIPT,
+  RELEASE_SCRIPT,
+  ROTATE_SCRIPT,
+} from "./scripts.ts";
 
 /** How long the client waits for a TCP connection before it counts an attempt as failed. */
 const CONNECT_TIMEOUT_MS = 5000;
@@ -87,6 +94,8 @@ function sha1(text: string): string {
 
 const FLUSH_SHA = sha1(FLUSH_SCRIPT);
 const ROTATE_SHA = sha1(ROTATE_SCRIPT);
+const LEASE_SHA = sha1(LEASE_SCRIPT);
+const RELEASE_SHA = sha1(RELEASE_SCRIPT);
 
 function readPem(file: string | undefined, key: string): string | undefined {
   if (file === undefined) return undefined;
@@ -287,6 +296,47 @@ export class Store {
     } catch (error) {
       throw this.#wrap("rotate", group.name, name, error);
     }
+  }
+
+  /**
+   * Take the master lease for `ttlMs`, or extend it when `holder` has it already.
+   * @returns whether `holder` holds the lease now
+   */
+  async holdLease(holder: string, ttlMs: number): Promise<boolean> {
+    try {
+      const reply = await this.#eval(LEASE_SHA, LEASE_SCRIPT, [MASTER_LEASE_KEY], [
+        holder,
+        String(ttlMs),
+      ]);
+      return Number(reply) === 1;
+    } catch (error) {
+      throw new RedisError(
+        `Cannot renew the master lease in Redis at ${this.address}: ${errorText(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** Give the master lease up if `holder` has it. */
+  async releaseLease(holder: string): Promise<void> {
+    try {
+      await this.#eval(RELEASE_SHA, RELEASE_SCRIPT, [MASTER_LEASE_KEY], [holder]);
+    } catch (error) {
+      throw new RedisError(
+        `Cannot release the master lease in Redis at ${this.address}: ${errorText(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** ID of the master holding the lease, or `undefined` when none does. */
+  async leaseHolder(): Promise<string | undefined> {
+    const [holder] = await this.getValues([MASTER_LEASE_KEY]);
+    return holder ?? undefined;
   }
 
   /** Values of `keys` (`null` for a missing key), fetched with as few `MGET`s as possible. */

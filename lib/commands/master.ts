@@ -1,5 +1,6 @@
 /** `ecl master`: the daemon that rotates the counters at every interval boundary. */
 import { loadConfig } from "../config.ts";
+import { Leadership, masterId } from "../leadership.ts";
 import { Master, type RotationReport } from "../master.ts";
 import { Store } from "../store.ts";
 import { ExitCode } from "./_exit.ts";
@@ -63,19 +64,31 @@ export async function runMaster(options: MasterCommandOptions): Promise<number> 
     throw error;
   }
   const stop = waitForStopSignal();
-  const master = new Master(config, store, {
-    onRotation: options.verbose ? (report) => printInfo(formatRotation(report)) : undefined,
+  const leadership = new Leadership(store, masterId(), {
+    onChange: (leader) =>
+      printInfo(leader ? "this master now leads (holds the lease)" : "this master is a standby"),
     onError: printWarning,
+  });
+  const master = new Master(config, store, {
+    // A standby's "already rotated" is the normal case: the leader was first.
+    onRotation: options.verbose
+      ? (report) => (report.events >= 0 || report.leader) && printInfo(formatRotation(report))
+      : undefined,
+    onError: printWarning,
+    leadership,
   });
   let pairs = 0;
   for (const group of config.groups.values()) pairs += group.intervals.length;
   printInfo(
-    `master started: ${config.groups.size} groups, ${pairs} intervals, Redis at ${store.address}`,
+    `master ${leadership.id} started: ${config.groups.size} groups, ${pairs} intervals, Redis at ${store.address}`,
   );
+  await leadership.start();
+  if (!leadership.isLeader) printInfo("this master is a standby");
   await master.start();
   const signal = await stop;
   printInfo(`master stopping (${signal})`);
   await master.stop();
+  await leadership.stop();
   await store.close();
   return ExitCode.Ok;
 }

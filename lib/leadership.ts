@@ -1,0 +1,104 @@
+/**
+ * The master lease: one master leads (rotates at the boundary), the others stand by (rotate a
+ * little later, only if the leader did not). The lease is a key with a TTL that its holder renews;
+ * when the holder dies, it lapses and a standby takes it.
+ * @module
+ */
+import { hostname } from "node:os";
+import process from "node:process";
+import { clearInterval, setInterval } from "node:timers";
+import type { Store } from "./store.ts";
+
+/** How long the lease lasts without renewal. */
+export const LEASE_TTL_MS = 3000;
+/** How often the holder renews it and standbys try to take it. */
+export const LEASE_RENEW_MS = 1000;
+
+/** A unique ID for this master process: host, pid and a random part. */
+export function masterId(): string {
+  return `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Options of {@link Leadership}. */
+export interface LeadershipOptions {
+  /** Called when this master becomes the leader or stops being it. */
+  onChange?: (leader: boolean) => void;
+  /** Called when renewing fails (Redis unreachable). */
+  onError?: (message: string) => void;
+  /** Clock in milliseconds. @default Date.now */
+  now?: () => number;
+}
+
+/** Holds or waits for the master lease. */
+export class Leadership {
+  /** This master's ID, stored in the lease key while it leads. */
+  readonly id: string;
+  readonly #store: Store;
+  readonly #options: LeadershipOptions;
+  readonly #now: () => number;
+  #leader = false;
+  /** Until when the lease is ours for sure (ms), counted from before the renewal was sent. */
+  #heldUntil = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #busy = false;
+
+  /** Create a leadership for `id`; {@link Leadership.start} starts competing for the lease. */
+  constructor(store: Store, id: string, options: LeadershipOptions = {}) {
+    this.#store = store;
+    this.id = id;
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Whether this master holds the lease now. */
+  get isLeader(): boolean {
+    this.#dropLapsedLease();
+    return this.#leader;
+  }
+
+  #dropLapsedLease(): void {
+    if (this.#leader && this.#now() >= this.#heldUntil) this.#set(false);
+  }
+
+  #set(leader: boolean): void {
+    if (leader === this.#leader) return;
+    this.#leader = leader;
+    this.#options.onChange?.(leader);
+  }
+
+  /** Try to take the lease once, then keep renewing or trying. */
+  async start(): Promise<void> {
+    await this.#tick();
+    this.#timer = setInterval(() => void this.#tick(), LEASE_RENEW_MS);
+    this.#timer.unref();
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    const sent = this.#now();
+    try {
+      const held = await this.#store.holdLease(this.id, LEASE_TTL_MS);
+      if (held) this.#heldUntil = sent + LEASE_TTL_MS;
+      this.#set(held);
+    } catch (error) {
+      this.#options.onError?.((error as Error).message);
+      this.#dropLapsedLease();
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Stop competing and give the lease up, so that a standby takes over at once. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    if (this.#leader) {
+      this.#set(false);
+      try {
+        await this.#store.releaseLease(this.id);
+      } catch {
+        // It lapses by itself.
+      }
+    }
+  }
+}
