@@ -21,9 +21,19 @@ export interface Batch {
   readonly counts: Map<string, number>;
 }
 
-function addTo(target: Map<string, number>, source: ReadonlyMap<string, number>): void {
-  for (const [event, count] of source) target.set(event, (target.get(event) ?? 0) + count);
+/** Add `source` into `target`; returns how many events were new to `target`. */
+function addTo(target: Map<string, number>, source: ReadonlyMap<string, number>): number {
+  let added = 0;
+  for (const [event, count] of source) {
+    const before = target.get(event);
+    if (before === undefined) added++;
+    target.set(event, (before ?? 0) + count);
+  }
+  return added;
 }
+
+/** What {@link Accumulator.add} returns when a new event would exceed `maxKeys`. */
+export const REFUSED = -1;
 
 /** Pending counts of one group. */
 export class Accumulator {
@@ -31,23 +41,39 @@ export class Accumulator {
   #open = new Map<string, number>();
   #openPeriods: number[];
   readonly #batches = new Map<string, Batch>();
+  readonly #maxKeys: number;
+  /** Number of (interval, period, event) counters in the sealed batches. */
+  #sealedKeys = 0;
 
   /**
    * @param lengthsSeconds length of each interval of the group
    * @param nowSeconds current time
+   * @param maxKeys most (interval, period, event) counters kept; a new event beyond is refused
    */
-  constructor(lengthsSeconds: readonly number[], nowSeconds: number) {
+  constructor(lengthsSeconds: readonly number[], nowSeconds: number, maxKeys = Infinity) {
     this.#lengths = lengthsSeconds;
     this.#openPeriods = this.#periodsAt(nowSeconds);
+    this.#maxKeys = maxKeys;
   }
 
   #periodsAt(nowSeconds: number): number[] {
     return this.#lengths.map((length) => periodStart(nowSeconds, length));
   }
 
-  /** Add `count` to `event` in the open window; returns the event's count in that window. */
+  /**
+   * Add `count` to `event` in the open window; returns the event's count in that window, or
+   * {@link REFUSED} when the event is new and keeping it would exceed `maxKeys` counters (counted
+   * as if the open window's events were new to every interval: a bound, not an exact size).
+   */
   add(event: string, count: number): number {
-    const total = (this.#open.get(event) ?? 0) + count;
+    const before = this.#open.get(event);
+    if (
+      before === undefined &&
+      (this.#open.size + 1) * this.#lengths.length + this.#sealedKeys > this.#maxKeys
+    ) {
+      return REFUSED;
+    }
+    const total = (before ?? 0) + count;
     this.#open.set(event, total);
     return total;
   }
@@ -93,8 +119,9 @@ export class Accumulator {
         if (batch.counts.size === 0) {
           // Common case: one window per batch; copy instead of merging entry by entry.
           for (const [event, count] of open) batch.counts.set(event, count);
+          this.#sealedKeys += open.size;
         } else {
-          addTo(batch.counts, open);
+          this.#sealedKeys += addTo(batch.counts, open);
         }
       });
     }
@@ -106,13 +133,17 @@ export class Accumulator {
     this.seal(nowSeconds);
     const batches = [...this.#batches.values()];
     this.#batches.clear();
+    this.#sealedKeys = 0;
     return batches;
   }
 
   /** Put batches back (a flush failed or was deferred); they merge with what is pending. */
   restore(batches: readonly Batch[]): void {
     for (const batch of batches) {
-      addTo(this.#batchFor(batch.intervalIndex, batch.period).counts, batch.counts);
+      this.#sealedKeys += addTo(
+        this.#batchFor(batch.intervalIndex, batch.period).counts,
+        batch.counts,
+      );
     }
   }
 

@@ -18,6 +18,8 @@ export const DEFAULT_REDIS_HOST = "localhost";
 export const DEFAULT_REDIS_PORT = 6379;
 /** Default Redis database index, as in the original. */
 export const DEFAULT_REDIS_DB = 0;
+/** Default of `max_pending_keys`: about 150 MB of pending counters at most. */
+export const DEFAULT_MAX_PENDING_KEYS = 1_000_000;
 /** Environment variable whose Redis URL replaces the `redis:` section of a config file. */
 export const REDIS_URL_ENV = "ECL_REDIS_URL";
 
@@ -33,6 +35,12 @@ export interface GroupSpec {
   sync_interval?: number;
   /** Cache counts locally and write them as soon as one count reaches this value. */
   sync_limit?: number;
+  /**
+   * Most (interval, period, event) counters kept in a process while Redis does not confirm
+   * writes; counts of new events beyond it are dropped, counted and reported.
+   * @default 1000000
+   */
+  max_pending_keys?: number;
 }
 
 /** The `groups:` section as written in YAML: group name → {@link GroupSpec}. */
@@ -90,6 +98,8 @@ export interface GroupConfig {
   readonly syncIntervalMs: number | undefined;
   /** Local cache: write as soon as one count reaches this, when set. */
   readonly syncLimit: number | undefined;
+  /** Most pending (interval, period, event) counters per process. */
+  readonly maxPendingKeys: number;
 }
 
 /** Validated TLS settings (file names, read when connecting). */
@@ -139,6 +149,7 @@ const GROUP_KEYS = [
   "auto_declare_events",
   "sync_interval",
   "sync_limit",
+  "max_pending_keys",
 ] as const;
 const REDIS_KEYS = ["url", "host", "port", "db", "username", "password", "tls"] as const;
 const TLS_KEYS = ["ca_file", "cert_file", "key_file", "reject_unauthorized"] as const;
@@ -293,11 +304,16 @@ function parseGroup(check: Checker, name: string, raw: unknown, path: string): G
     ? undefined
     : check.integer(spec.sync_limit, member(path, "sync_limit"), 1);
 
+  const maxPendingKeys = spec.max_pending_keys === undefined
+    ? DEFAULT_MAX_PENDING_KEYS
+    : check.integer(spec.max_pending_keys, member(path, "max_pending_keys"), 1);
+
   return {
     name,
     events,
     intervals,
     autoDeclareEvents,
+    maxPendingKeys,
     syncIntervalMs: syncInterval === undefined ? undefined : syncInterval * 1000,
     syncLimit,
   };

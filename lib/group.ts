@@ -5,7 +5,7 @@
  * @module
  */
 import { clearInterval, clearTimeout, setImmediate, setInterval, setTimeout } from "node:timers";
-import { Accumulator, type Batch } from "./accumulator.ts";
+import { Accumulator, type Batch, REFUSED } from "./accumulator.ts";
 import { checkEventId, type GroupConfig, type IntervalConfig } from "./config.ts";
 import { NotFoundError, RedisError } from "./errors.ts";
 import { nextBoundary } from "./interval.ts";
@@ -89,6 +89,9 @@ export class EventGroup implements EventGroupLike {
   /** Set when the logger gave up on a flush at close: no more retries. */
   #stopped = false;
   #inFlightSize = 0;
+  /** Counts refused since `max_pending_keys` was last reached, and in all. */
+  #refusedNow = 0;
+  #refusedTotal = 0;
   /** Batches sent whose outcome is unknown; resent first, with their numbers. */
   #unconfirmed: NumberedBatch[] = [];
   /** Number of the last batch handed out; the flush script skips numbers it has seen. */
@@ -134,6 +137,7 @@ export class EventGroup implements EventGroupLike {
       this.#accumulator = new Accumulator(
         this.config.intervals.map((i) => i.seconds),
         this.#seconds(),
+        this.config.maxPendingKeys,
       );
       this.#scheduleBoundary();
       if (this.config.syncIntervalMs !== undefined) {
@@ -174,6 +178,10 @@ export class EventGroup implements EventGroupLike {
       return false;
     }
     const total = this.#pending().add(eventId, count);
+    if (total === REFUSED) {
+      this.#refuse(count);
+      return false;
+    }
     if (!this.#cached) {
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
@@ -313,6 +321,7 @@ export class EventGroup implements EventGroupLike {
         : new RedisError(String(failure), { cause: failure });
     }
     this.#failures = 0;
+    this.#reportRefused();
     if (deferred) this.#retryLater(DEFER_RETRY_MS);
     return deferred;
   }
@@ -333,6 +342,35 @@ export class EventGroup implements EventGroupLike {
       writer: this.#writer,
       seq: batch.seq,
     });
+  }
+
+  /** Count a `log()` refused because `max_pending_keys` counters are pending; warn once per episode. */
+  #refuse(count: number): void {
+    if (this.#refusedNow === 0) {
+      this.#warn(
+        `Cannot keep counts of new events of group ${
+          JSON.stringify(this.name)
+        }: max_pending_keys (${this.config.maxPendingKeys}) counters wait for Redis; dropping them until Redis confirms`,
+      );
+    }
+    this.#refusedNow += count;
+    this.#refusedTotal += count;
+  }
+
+  /** After a successful flush: say how much was dropped since the cap was reached. */
+  #reportRefused(): void {
+    if (this.#refusedNow === 0) return;
+    this.#warn(
+      `Dropped ${this.#refusedNow} counts of group ${
+        JSON.stringify(this.name)
+      } while max_pending_keys (${this.config.maxPendingKeys}) counters waited for Redis`,
+    );
+    this.#refusedNow = 0;
+  }
+
+  /** Counts dropped because `max_pending_keys` counters waited for Redis, since this group was created. */
+  get droppedCounts(): number {
+    return this.#refusedTotal;
   }
 
   #reportRejected(batch: Batch, event: string): void {

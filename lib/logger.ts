@@ -13,6 +13,7 @@ import {
 } from "./config.ts";
 import { DummyEventGroup, EventGroup } from "./group.ts";
 import { Store } from "./store.ts";
+import process from "node:process";
 
 /** Prefix of every warning ecl prints by default. */
 const WARNING_PREFIX = "ecl: ";
@@ -155,6 +156,45 @@ export class EventCountLogger {
   /** Write every pending count of every group; resolves when Redis confirmed them. */
   async flush(): Promise<void> {
     await Promise.all([...this.#groups.values()].map((group) => group.flush()));
+  }
+
+  /**
+   * On the first of `signals`, close the logger (writing every pending count), then let the signal
+   * do what it would have done: end the process. For programs without shutdown handling of their
+   * own; returns a function that removes the handlers again.
+   *
+   * @param signals the signals to handle
+   * @param options passed to {@link EventCountLogger.close}
+   * @example
+   * ```ts
+   * import { EventCountLogger } from "./mod.ts";
+   * const ecl = new EventCountLogger({ jobs: { events: ["done"], intervals: ["1m"] } });
+   * const remove = ecl.closeOnSignals(); // SIGINT, SIGTERM
+   * ecl.getGroup("jobs")!.log("done");
+   * remove();
+   * await ecl.close();
+   * ```
+   */
+  closeOnSignals(
+    signals: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"],
+    options: CloseOptions = {},
+  ): () => void {
+    const handlers = new Map<NodeJS.Signals, () => void>();
+    const remove = () => {
+      for (const [signal, handler] of handlers) process.off(signal, handler);
+      handlers.clear();
+    };
+    for (const signal of signals) {
+      const handler = () => {
+        remove();
+        this.close(options).catch((error) => this.#warn((error as Error).message)).finally(() =>
+          process.kill(process.pid, signal)
+        );
+      };
+      handlers.set(signal, handler);
+      process.on(signal, handler);
+    }
+    return remove;
   }
 
   /**

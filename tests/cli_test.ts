@@ -4,7 +4,8 @@ import { VERSION } from "../lib/version.ts";
 import { runCli, writeConfig } from "./_process.ts";
 import { type RedisServer, withRedis } from "./_redis.ts";
 
-const B = 1_795_000_200;
+/** Start of the current 5-minute period: counters that a master rotated on time. */
+const B = Math.floor(Date.now() / 300_000) * 300;
 
 function configFor(server: RedisServer | { port: number }): Promise<string> {
   return writeConfig(`redis:
@@ -66,9 +67,43 @@ Deno.test("ecl read prints sorted event:count lines like the original reader", (
     assert.deepEqual(JSON.parse(json.stdout), {
       group: "requests",
       interval: "5m",
-      last: { start: B - 300, end: B, counts: { error: 0, req1: 54, req2: 11 } },
+      stale: false,
+      last: { start: B - 300, end: B, complete: true, counts: { error: 0, req1: 54, req2: 11 } },
       current: { start: B, end: B + 300, counts: { error: 0, req1: 3, req2: 0 } },
     });
+    await Deno.remove(config);
+  }));
+
+Deno.test("ecl read says when last spans several intervals and when no master rotates", () =>
+  withRedis(async (server) => {
+    const config = await configFor(server);
+    const raw = await server.client();
+    const old = B - 3600;
+    // The master stopped an hour ago, after rotating once over a 15-minute outage.
+    await raw.mSet({
+      "requests:5m:last:req1": "9",
+      "requests:5m:last:@ts": String(old - 900),
+      "requests:5m:cur:@ts": String(old),
+    });
+    const text = await runCli(["read", config, "-g", "requests", "-i", "5m"]);
+    assert.equal(text.code, 0);
+    assert.equal(text.stdout, "error:0\nreq1:9\nreq2:0\n");
+    const at = (seconds: number) => new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
+    assert.equal(
+      text.stderr,
+      `ecl: warning: requests:5m: "last" spans 3 intervals (${at(old - 900)} to ${
+        at(old)
+      }), not one: the master missed boundaries\n` +
+        `ecl: warning: requests:5m: not rotated since ${
+          at(old)
+        }: is an ecl master running for this Redis?\n`,
+    );
+    const json = JSON.parse(
+      (await runCli(["read", config, "-g", "requests", "-i", "5m", "-f", "json"])).stdout,
+    );
+    assert.equal(json.stale, true);
+    assert.equal(json.last.complete, false);
+    assert.equal(json.last.end - json.last.start, 900);
     await Deno.remove(config);
   }));
 

@@ -160,3 +160,64 @@ Deno.test("EventGroup: a flush whose reply is lost is resent and counted once", 
     await server.stop();
   }
 });
+
+Deno.test("EventGroup: past max_pending_keys, new events are dropped, counted and reported", async () => {
+  const port = await freePort();
+  const warnings: string[] = [];
+  const ecl = new EventCountLogger(
+    { g: { auto_declare_events: true, intervals: ["1h", "1m"], max_pending_keys: 10 } },
+    { host: "127.0.0.1", port },
+    { onWarning: (message) => warnings.push(message) },
+  );
+  const group = ecl.getGroup("g")!;
+  // Two intervals: each event takes two counters, so five events fit.
+  const accepted = ["e1", "e2", "e3", "e4", "e5", "e6", "e7"].map((id) => group.log(id, 2));
+  assert.deepEqual(accepted, [true, true, true, true, true, false, false]);
+  assert.equal(group.log("e1", 3), true); // known events keep counting
+  assert.equal(group.droppedCounts, 4);
+  assert.equal(
+    warnings.filter((w) => w.startsWith('Cannot keep counts of new events of group "g"')).length,
+    1,
+  );
+  const server = await RedisServer.startOn(port);
+  try {
+    await group.flush();
+    const raw = await server.client();
+    assert.deepEqual(await raw.mGet(["g:1h:cur:e1", "g:1m:cur:e5", "g:1h:cur:e6"]), [
+      "5",
+      "2",
+      null,
+    ]);
+    assert.match(warnings.at(-1)!, /^Dropped 4 counts of group "g" while max_pending_keys \(10\)/);
+    assert.equal(group.log("e6"), true);
+    await ecl.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("EventCountLogger.closeOnSignals(): SIGTERM mid-interval writes every cached count", async () => {
+  const server = await RedisServer.start();
+  const { spawnScript, writeConfig } = await import("./_process.ts");
+  const config = await writeConfig(
+    `redis: {host: 127.0.0.1, port: ${server.port}}\ngroups:\n  cached:\n    auto_declare_events: true\n    intervals: [1h]\n    sync_interval: 3600\n`,
+  );
+  try {
+    const worker = spawnScript("tests/_signal_worker.ts", [config, "100000"]);
+    const reader = worker.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assert.equal((await reader.read()).value, "ready\n");
+    const raw = await server.client();
+    assert.deepEqual(await raw.keys("cached:1h:cur:e*"), []);
+    worker.kill("SIGTERM");
+    const status = await worker.status;
+    reader.releaseLock();
+    await worker.stdout.cancel();
+    await worker.stderr.cancel();
+    assert.equal(status.signal, "SIGTERM");
+    const values = await raw.mGet(Array.from({ length: 10 }, (_, i) => `cached:1h:cur:e${i}`));
+    assert.deepEqual(values, Array(10).fill("10000"));
+  } finally {
+    await Deno.remove(config);
+    await server.stop();
+  }
+});

@@ -1,9 +1,9 @@
 /** `ecl read`: print the counts of the last finished (or current) interval of a group. */
-import { loadConfig } from "../config.ts";
+import { type IntervalConfig, loadConfig } from "../config.ts";
 import { formatJson } from "../format/json.ts";
 import { formatText } from "../format/text.ts";
 import { CUR, LAST } from "../keys.ts";
-import { readSlot, type SlotCounts } from "../reader.ts";
+import { readSlot, type SlotCounts, slotHealth } from "../reader.ts";
 import { Store } from "../store.ts";
 import { ExitCode } from "./_exit.ts";
 import { printWarning, writeStdout } from "./_io.ts";
@@ -42,6 +42,29 @@ function reportInvalid(slot: SlotCounts): void {
   }
 }
 
+function isoTime(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/** Warn when `last` holds more than one interval, or when no master seems to rotate. */
+function reportSpan(slot: SlotCounts, interval: IntervalConfig, nowSeconds: number): void {
+  const health = slotHealth(slot, interval.seconds, nowSeconds);
+  const name = `${slot.group}:${slot.interval}`;
+  if (health.complete === false && slot.slot === LAST) {
+    printWarning(
+      `${name}: "last" spans ${health.spanIntervals} intervals (${isoTime(slot.start!)} to ${
+        isoTime(slot.end!)
+      }), not one: the master missed boundaries`,
+    );
+  }
+  if (health.stale) {
+    const since = slot.slot === LAST ? slot.end! : slot.start!;
+    printWarning(
+      `${name}: not rotated since ${isoTime(since)}: is an ecl master running for this Redis?`,
+    );
+  }
+}
+
 /** Read and print; returns the exit code. */
 export async function runRead(options: ReadOptions): Promise<number> {
   const config = await loadConfig(options.config);
@@ -54,11 +77,13 @@ export async function runRead(options: ReadOptions): Promise<number> {
     if (options.which !== "current") sections.last = await readSlot(store, group, interval, LAST);
     if (options.which !== "last") sections.current = await readSlot(store, group, interval, CUR);
     for (const slot of [sections.last, sections.current]) if (slot) reportInvalid(slot);
-    await writeStdout(
-      options.format === "json"
-        ? formatJson(group.name, interval.name, sections)
-        : formatText(sections),
-    );
+    const now = Date.now() / 1000;
+    if (options.format === "json") {
+      await writeStdout(formatJson(interval, sections, now));
+    } else {
+      reportSpan((sections.last ?? sections.current)!, interval, now);
+      await writeStdout(formatText(sections));
+    }
   } finally {
     await store.close();
   }

@@ -1,5 +1,6 @@
 /** JSON output of `ecl read`: counts with the span of time they cover. */
-import type { SlotCounts } from "../reader.ts";
+import type { IntervalConfig } from "../config.ts";
+import { type SlotCounts, type SlotHealth, slotHealth } from "../reader.ts";
 import { compareCodePoints } from "./text.ts";
 
 /** One slot in JSON. */
@@ -8,6 +9,11 @@ export interface JsonSlot {
   start: number | null;
   /** End of the span (UNIX seconds), `null` when unknown. */
   end: number | null;
+  /**
+   * `last` only: whether it covers exactly one interval (`false`: the master missed boundaries),
+   * `null` when its start is not known.
+   */
+  complete?: boolean | null;
   /** Event ID → count, sorted by event ID. */
   counts: Record<string, number>;
 }
@@ -22,24 +28,36 @@ export interface JsonOutput {
   last?: JsonSlot;
   /** The current interval, when read. */
   current?: JsonSlot;
+  /** Whether the current period should have been rotated a while ago (no master running). */
+  stale: boolean;
 }
 
-function slot(counts: SlotCounts): JsonSlot {
+function slot(counts: SlotCounts, health: SlotHealth): JsonSlot {
   const sorted: Record<string, number> = {};
   for (const event of [...counts.counts.keys()].sort(compareCodePoints)) {
     sorted[event] = counts.counts.get(event)!;
   }
-  return { start: counts.start ?? null, end: counts.end ?? null, counts: sorted };
+  const json: JsonSlot = { start: counts.start ?? null, end: counts.end ?? null, counts: sorted };
+  if (counts.slot === "last") json.complete = health.complete ?? null;
+  return json;
 }
 
-/** The JSON text (one line plus newline) of the slots read. */
+/** The JSON text (one line plus newline) of the slots read, judged at `nowSeconds`. */
 export function formatJson(
-  group: string,
-  interval: string,
+  interval: IntervalConfig,
   sections: { last?: SlotCounts; current?: SlotCounts },
+  nowSeconds: number,
 ): string {
-  const output: JsonOutput = { group, interval };
-  if (sections.last !== undefined) output.last = slot(sections.last);
-  if (sections.current !== undefined) output.current = slot(sections.current);
+  const any = (sections.last ?? sections.current)!;
+  const health = (counts: SlotCounts) => slotHealth(counts, interval.seconds, nowSeconds);
+  const output: JsonOutput = {
+    group: any.group,
+    interval: interval.name,
+    stale: health(any).stale,
+  };
+  if (sections.last !== undefined) output.last = slot(sections.last, health(sections.last));
+  if (sections.current !== undefined) {
+    output.current = slot(sections.current, health(sections.current));
+  }
   return JSON.stringify(output) + "\n";
 }
