@@ -121,6 +121,7 @@ Deno.test("parseConfig() converts a full document to camelCase config", () => {
     autoDeclareEvents: true,
     syncIntervalMs: 2500,
     syncLimit: 100,
+    maxPendingKeys: 1_000_000,
   });
   assert.deepEqual(config.groups.get("errors"), {
     name: "errors",
@@ -129,6 +130,7 @@ Deno.test("parseConfig() converts a full document to camelCase config", () => {
     autoDeclareEvents: false,
     syncIntervalMs: undefined,
     syncLimit: undefined,
+    maxPendingKeys: 1_000_000,
   });
 });
 
@@ -301,7 +303,7 @@ Deno.test("parseConfig() rejects a group spec that is not a mapping or has unkno
       "unknown key interval",
       { interval: ["5m"] },
       "groups.requests.interval",
-      /^Unknown key "interval": expected one of events, intervals, auto_declare_events, sync_interval, sync_limit$/,
+      /^Unknown key "interval": expected one of events, intervals, auto_declare_events, sync_interval, sync_limit, max_pending_keys$/,
     ],
     [
       "unknown key with a dot",
@@ -918,6 +920,7 @@ Deno.test("loadConfig() reads, parses and validates a YAML file", async () => {
         autoDeclareEvents: false,
         syncIntervalMs: undefined,
         syncLimit: 10,
+        maxPendingKeys: 1_000_000,
       });
       assert.deepEqual(config.groups.get("dynamic"), {
         name: "dynamic",
@@ -926,6 +929,7 @@ Deno.test("loadConfig() reads, parses and validates a YAML file", async () => {
         autoDeclareEvents: true,
         syncIntervalMs: undefined,
         syncLimit: undefined,
+        maxPendingKeys: 1_000_000,
       });
     }));
 });
@@ -1098,4 +1102,30 @@ Deno.test("loadConfig() lets ECL_REDIS_URL replace the redis: section", async (t
         });
       }));
   });
+});
+
+Deno.test("parseConfig() checks max_pending_keys", async (t) => {
+  await t.step("default", () => {
+    const config = parseConfig({ groups: { g: { intervals: ["5m"] } } });
+    assert.equal(config.groups.get("g")!.maxPendingKeys, 1_000_000);
+  });
+  await t.step("set", () => {
+    const config = parseConfig({ groups: { g: { intervals: ["5m"], max_pending_keys: 50 } } });
+    assert.equal(config.groups.get("g")!.maxPendingKeys, 50);
+  });
+  for (const bad of [0, -1, 1.5, "10"]) {
+    await t.step(`rejects ${JSON.stringify(bad)}`, () => {
+      assertConfigError(
+        () =>
+          parseConfig({ groups: { g: { intervals: ["5m"], max_pending_keys: bad } } }, {
+            file: FILE,
+          }),
+        {
+          path: "groups.g.max_pending_keys",
+          file: FILE,
+          detail: /^Expected a whole number from 1 to 9007199254740991, got /,
+        },
+      );
+    });
+  }
 });

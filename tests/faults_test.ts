@@ -210,8 +210,7 @@ Deno.test("EventCountLogger.closeOnSignals(): SIGTERM mid-interval writes every 
     assert.deepEqual(await raw.keys("cached:1h:cur:e*"), []);
     worker.kill("SIGTERM");
     const status = await worker.status;
-    reader.releaseLock();
-    await worker.stdout.cancel();
+    await reader.cancel();
     await worker.stderr.cancel();
     assert.equal(status.signal, "SIGTERM");
     const values = await raw.mGet(Array.from({ length: 10 }, (_, i) => `cached:1h:cur:e${i}`));
