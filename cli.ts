@@ -10,7 +10,7 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { ExitCode, exitCodeFor, isUserError } from "./lib/commands/_exit.ts";
-import { READ_FORMATS, type ReadWhich } from "./lib/commands/read.ts";
+import { READ_FORMATS, type ReadFormat, type ReadWhich } from "./lib/commands/_options.ts";
 import { VERSION } from "./lib/version.ts";
 
 const CONFIG_HELP = "YAML file with the groups and the Redis connection";
@@ -41,7 +41,10 @@ function buildProgram(setExitCode: (code: number) => void): Command {
   program.command("read")
     .description("print event:count lines of the last finished interval of a group")
     .argument("<CONFIG>", CONFIG_HELP)
-    .requiredOption("-g, --group <GROUP>", "group to read")
+    .option(
+      "-g, --group <GROUP>",
+      "group to read (required, except with -f prometheus: all groups)",
+    )
     .option(
       "-i, --interval <INTERVAL>",
       "interval to read (may be left out when the group has one)",
@@ -54,12 +57,22 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(
       new Option("-f, --format <FORMAT>", "output format").choices(READ_FORMATS).default("text"),
     )
+    .option(
+      "--state <FILE>",
+      "munin formats: file remembering every event ID seen, so that Munin's fields stay stable",
+    )
+    .option(
+      "-w, --watch [SECONDS]",
+      "print again every SECONDS (default: the interval), in place on a terminal",
+    )
     .action(async (config: string, options: {
-      group: string;
+      group?: string;
       interval?: string;
       current?: boolean;
       both?: boolean;
-      format: typeof READ_FORMATS[number];
+      format: ReadFormat;
+      state?: string;
+      watch?: string | true;
     }) => {
       const which: ReadWhich = options.both ? "both" : options.current ? "current" : "last";
       const { runRead } = await import("./lib/commands/read.ts");
@@ -70,6 +83,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
           interval: options.interval,
           which,
           format: options.format,
+          state: options.state,
+          watch: options.watch,
         }),
       );
     });
@@ -78,11 +93,44 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .description("log COUNT occurrences of EVENT in GROUP; exits 0 once Redis has them")
     .argument("<CONFIG>", CONFIG_HELP)
     .argument("<GROUP>", "group of the event")
-    .argument("<EVENT>", "event ID")
+    .argument("[EVENT]", "event ID (not with --stdin)")
     .argument("[COUNT]", "how many occurrences (a whole number, default 1)")
-    .action(async (config: string, group: string, event: string, count: string | undefined) => {
-      const { runLog } = await import("./lib/commands/log.ts");
-      setExitCode(await runLog({ config, group, event, count }));
+    .option("--stdin", "log every line of standard input: EVENT or EVENT COUNT", false)
+    .action(
+      async (
+        config: string,
+        group: string,
+        event: string | undefined,
+        count: string | undefined,
+        options: { stdin: boolean },
+      ) => {
+        const { runLog } = await import("./lib/commands/log.ts");
+        setExitCode(await runLog({ config, group, event, count, stdin: options.stdin }));
+      },
+    );
+
+  program.command("serve")
+    .description("serve Prometheus metrics (GET /metrics) and a health check (GET /healthz)")
+    .argument("<CONFIG>", CONFIG_HELP)
+    .option("-l, --listen <HOST:PORT>", "address to listen on", "127.0.0.1:9464")
+    .action(async (config: string, options: { listen: string }) => {
+      const { runServe } = await import("./lib/commands/serve.ts");
+      setExitCode(await runServe({ config, listen: options.listen }));
+    });
+
+  program.command("status")
+    .description(
+      "check Redis, the master lease and the rotations; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
+    )
+    .argument("<CONFIG>", CONFIG_HELP)
+    .addOption(
+      new Option("-f, --format <FORMAT>", "output format").choices(["text", "json"]).default(
+        "text",
+      ),
+    )
+    .action(async (config: string, options: { format: "text" | "json" }) => {
+      const { runStatus } = await import("./lib/commands/status.ts");
+      setExitCode(await runStatus({ config, format: options.format }));
     });
 
   return program;

@@ -283,3 +283,36 @@ Deno.test("VERSION matches deno.json", async () => {
   const manifest = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
   assert.equal(manifest.version, VERSION);
 });
+
+Deno.test("ecl log --stdin logs every good line, rejects bad ones by line number", () =>
+  withRedis(async (server) => {
+    const config = await configFor(server);
+    const input = "req1\nreq2 5\n\nnope\nreq1 1.5\nreq1\t2\nreq2 0\r\nerror\n";
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", "cli.ts", "log", config, "requests", "--stdin"],
+      cwd: new URL("..", import.meta.url).pathname,
+      env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(input));
+    await writer.close();
+    const result = await child.output();
+    const stderr = new TextDecoder().decode(result.stderr);
+    assert.equal(result.code, 1, stderr);
+    assert.equal(
+      stderr,
+      'ecl: warning: stdin line 4: Event "nope" not configured for group "requests" and auto_declare_events is not enabled\n' +
+        'ecl: warning: stdin line 5: Cannot log count "1.5": expected a whole number from 1 to 9007199254740991\n' +
+        'ecl: warning: stdin line 7: Cannot log count "0": expected a whole number from 1 to 9007199254740991\n' +
+        "ecl: logged 9 events, 3 distinct, 3 rejected\n",
+    );
+    const raw = await server.client();
+    assert.deepEqual(
+      await raw.mGet(["requests:5m:cur:req1", "requests:5m:cur:req2", "requests:5s:cur:error"]),
+      ["3", "5", "1"],
+    );
+    await Deno.remove(config);
+  }));

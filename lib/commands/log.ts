@@ -1,10 +1,18 @@
-/** `ecl log`: log one event from a shell script; succeeds only once Redis has the count. */
-import { checkEventId, loadConfig } from "../config.ts";
+/**
+ * `ecl log`: log one event from a shell script, or every line of standard input (`--stdin`);
+ * succeeds only once Redis has the counts.
+ */
+import { checkEventId, type GroupConfig, loadConfig } from "../config.ts";
 import { NotFoundError } from "../errors.ts";
+import type { EventGroup } from "../group.ts";
 import { EventCountLogger } from "../logger.ts";
 import { ExitCode } from "./_exit.ts";
-import { printWarning } from "./_io.ts";
+import { printInfo, printWarning } from "./_io.ts";
 import { findGroup } from "./_lookup.ts";
+import { parseStdinLine } from "./_stdin_line.ts";
+
+/** Rejected lines reported one by one; beyond, only their number. */
+const MAX_REJECTS_SHOWN = 20;
 
 /** Options of {@link runLog}. */
 export interface LogOptions {
@@ -12,10 +20,12 @@ export interface LogOptions {
   config: string;
   /** Group name. */
   group: string;
-  /** Event ID. */
-  event: string;
+  /** Event ID (not with `stdin`). */
+  event: string | undefined;
   /** Count as typed on the command line. @default "1" */
   count: string | undefined;
+  /** Read `EVENT` or `EVENT COUNT` lines from standard input. */
+  stdin?: boolean;
 }
 
 /**
@@ -34,28 +44,94 @@ export function parseCount(text: string): number {
   return count;
 }
 
+/** Why `event` cannot be logged into `group`, or `undefined` when it can. */
+function eventProblem(group: GroupConfig, event: string): string | undefined {
+  const checked = checkEventId(event);
+  if ("error" in checked) return checked.error;
+  if (!group.events.includes(event) && !group.autoDeclareEvents) {
+    return `Event ${JSON.stringify(event)} not configured for group ${
+      JSON.stringify(group.name)
+    } and auto_declare_events is not enabled`;
+  }
+  return undefined;
+}
+
 /** Log and wait for Redis; returns the exit code. */
 export async function runLog(options: LogOptions): Promise<number> {
-  const count = parseCount(options.count ?? "1");
+  if (options.stdin && (options.event !== undefined || options.count !== undefined)) {
+    throw new RangeError("Cannot log EVENT [COUNT] arguments and --stdin at once: choose one");
+  }
+  if (!options.stdin && options.event === undefined) {
+    throw new RangeError("missing required argument 'EVENT' (or --stdin)");
+  }
+  const count = options.stdin ? 1 : parseCount(options.count ?? "1");
   const config = await loadConfig(options.config);
   const group = findGroup(config, options.group);
-  const checked = checkEventId(options.event);
-  if ("error" in checked) throw new RangeError(`Cannot log event: ${checked.error}`);
-  if (!group.events.includes(checked.id) && !group.autoDeclareEvents) {
-    throw new NotFoundError(
-      `Event ${JSON.stringify(checked.id)} not configured for group ${
-        JSON.stringify(group.name)
-      } and auto_declare_events is not enabled`,
-    );
+  if (!options.stdin) {
+    const problem = eventProblem(group, options.event!);
+    if (problem !== undefined) {
+      if ("error" in checkEventId(options.event)) {
+        throw new RangeError(`Cannot log event: ${problem}`);
+      }
+      throw new NotFoundError(problem);
+    }
   }
   const ecl = new EventCountLogger(config, { onWarning: printWarning });
   try {
     await ecl.ready();
     const eventGroup = ecl.getGroup(group.name)!;
-    eventGroup.log(checked.id, count);
-    await eventGroup.flush();
+    if (!options.stdin) {
+      eventGroup.log(options.event!, count);
+      await eventGroup.flush();
+      return ExitCode.Ok;
+    }
+    ecl.closeOnSignals();
+    return await logLines(group, eventGroup);
   } finally {
     await ecl.close();
   }
-  return ExitCode.Ok;
+}
+
+/** Log every line of standard input; the summary goes to stderr. */
+async function logLines(config: GroupConfig, group: EventGroup): Promise<number> {
+  const seen = new Set<string>();
+  let events = 0;
+  let rejected = 0;
+  let lineNumber = 0;
+  const reject = (why: string) => {
+    rejected++;
+    if (rejected <= MAX_REJECTS_SHOWN) printWarning(`stdin line ${lineNumber}: ${why}`);
+  };
+  const onLine = (line: string) => {
+    lineNumber++;
+    const parsed = parseStdinLine(line);
+    if (parsed === undefined) return; // blank line
+    if ("error" in parsed) return reject(parsed.error);
+    if (!seen.has(parsed.event)) {
+      const problem = eventProblem(config, parsed.event);
+      if (problem !== undefined) return reject(problem);
+      seen.add(parsed.event);
+    }
+    group.log(parsed.event, parsed.count);
+    events += parsed.count;
+  };
+  const decoder = new TextDecoder();
+  let tail = "";
+  for await (const chunk of Deno.stdin.readable) {
+    const text = tail + decoder.decode(chunk, { stream: true });
+    let start = 0;
+    for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
+      onLine(text.slice(start, end));
+      start = end + 1;
+    }
+    tail = text.slice(start);
+  }
+  tail += decoder.decode();
+  if (tail !== "") onLine(tail);
+  await group.flush();
+  if (rejected > MAX_REJECTS_SHOWN) {
+    printWarning(`... and ${rejected - MAX_REJECTS_SHOWN} more rejected lines`);
+  }
+  printInfo(`logged ${events} events, ${seen.size} distinct, ${rejected} rejected`);
+  return rejected > 0 ? ExitCode.Failure : ExitCode.Ok;
 }

@@ -1,34 +1,38 @@
 /** `ecl read`: print the counts of the last finished (or current) interval of a group. */
-import { type IntervalConfig, loadConfig } from "../config.ts";
+import { type EclConfig, type IntervalConfig, loadConfig } from "../config.ts";
 import { formatJson } from "../format/json.ts";
 import { formatText } from "../format/text.ts";
 import { CUR, LAST } from "../keys.ts";
 import { readSlot, type SlotCounts, slotHealth } from "../reader.ts";
 import { Store } from "../store.ts";
+import { readMetrics } from "../metrics.ts";
 import { ExitCode } from "./_exit.ts";
+import type { ReadFormat, ReadWhich } from "./_options.ts";
 import { printWarning, writeStdout } from "./_io.ts";
 import { findGroup, findInterval } from "./_lookup.ts";
-
-/** Which interval(s) to print. */
-export type ReadWhich = "last" | "current" | "both";
-/** Output formats of `ecl read`. */
-export const READ_FORMATS = ["text", "json"] as const;
-/** One of {@link READ_FORMATS}. */
-export type ReadFormat = typeof READ_FORMATS[number];
 
 /** Options of {@link runRead}. */
 export interface ReadOptions {
   /** Config file. */
   config: string;
-  /** Group name. */
-  group: string;
+  /** Group name; required except for the Prometheus format (all groups). */
+  group: string | undefined;
   /** Interval name; may be left out when the group has one. */
   interval: string | undefined;
   /** Which interval(s) to print. */
   which: ReadWhich;
   /** Output format. */
   format: ReadFormat;
+  /** Munin formats: state file of every event ID seen. */
+  state?: string | undefined;
+  /** Print again every this many seconds (`true`: the interval's length). */
+  watch?: string | true | undefined;
 }
+
+/** `--watch` without a number and without a group: every this many seconds. */
+const DEFAULT_WATCH_SECONDS = 10;
+/** Cursor home and erase screen. */
+const CLEAR_SCREEN = "\x1b[H\x1b[2J";
 
 function reportInvalid(slot: SlotCounts): void {
   for (const [event, value] of slot.invalid) {
@@ -65,27 +69,93 @@ function reportSpan(slot: SlotCounts, interval: IntervalConfig, nowSeconds: numb
   }
 }
 
-/** Read and print; returns the exit code. */
+/** Read once and return the text to print (warnings go to stderr). */
+async function render(
+  store: Store,
+  config: EclConfig,
+  options: ReadOptions,
+): Promise<string> {
+  const now = Date.now() / 1000;
+  if (options.format === "prometheus") {
+    return await readMetrics(
+      store,
+      config,
+      { group: options.group, interval: options.interval },
+      now,
+    );
+  }
+  const group = findGroup(config, options.group!);
+  const interval = findInterval(group, options.interval);
+  if (options.format === "munin" || options.format === "munin-config") {
+    const { muninOutput } = await import("./_munin.ts");
+    return await muninOutput(store, group, interval, {
+      config: options.format === "munin-config",
+      stateFile: options.state,
+    });
+  }
+  const sections: { last?: SlotCounts; current?: SlotCounts } = {};
+  if (options.which !== "current") sections.last = await readSlot(store, group, interval, LAST);
+  if (options.which !== "last") sections.current = await readSlot(store, group, interval, CUR);
+  for (const slot of [sections.last, sections.current]) if (slot) reportInvalid(slot);
+  if (options.format === "json") return formatJson(interval, sections, now);
+  reportSpan((sections.last ?? sections.current)!, interval, now);
+  return formatText(sections);
+}
+
+/** Seconds between two prints of `--watch`. */
+function watchSeconds(watch: string | true, config: EclConfig, options: ReadOptions): number {
+  if (watch === true) {
+    if (options.group === undefined) return DEFAULT_WATCH_SECONDS;
+    return findInterval(findGroup(config, options.group), options.interval).seconds;
+  }
+  const seconds = Number(watch);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new RangeError(
+      `Cannot watch every ${JSON.stringify(watch)} seconds: expected a number > 0`,
+    );
+  }
+  return seconds;
+}
+
+/** Read and print (again and again with `watch`, until SIGINT); returns the exit code. */
 export async function runRead(options: ReadOptions): Promise<number> {
   const config = await loadConfig(options.config);
-  const group = findGroup(config, options.group);
-  const interval = findInterval(group, options.interval);
+  if (options.group === undefined && options.format !== "prometheus") {
+    throw new RangeError("required option '-g, --group <GROUP>' not specified");
+  }
+  if (options.group !== undefined) {
+    findInterval(findGroup(config, options.group), options.interval);
+  }
   const store = new Store(config.redis, { reconnect: false });
   try {
     await store.ready();
-    const sections: { last?: SlotCounts; current?: SlotCounts } = {};
-    if (options.which !== "current") sections.last = await readSlot(store, group, interval, LAST);
-    if (options.which !== "last") sections.current = await readSlot(store, group, interval, CUR);
-    for (const slot of [sections.last, sections.current]) if (slot) reportInvalid(slot);
-    const now = Date.now() / 1000;
-    if (options.format === "json") {
-      await writeStdout(formatJson(interval, sections, now));
-    } else {
-      reportSpan((sections.last ?? sections.current)!, interval, now);
-      await writeStdout(formatText(sections));
+    if (options.watch === undefined) {
+      await writeStdout(await render(store, config, options));
+      return ExitCode.Ok;
     }
+    const everyMs = watchSeconds(options.watch, config, options) * 1000;
+    const terminal = Deno.stdout.isTerminal();
+    const stop = waitForSignal("SIGINT");
+    while (true) {
+      const text = await render(store, config, options);
+      // On a terminal: redraw in place; elsewhere: one block per refresh.
+      await writeStdout(terminal ? CLEAR_SCREEN + text : text + "\n");
+      const timer = new Promise<"tick">((resolve) => setTimeout(() => resolve("tick"), everyMs));
+      if ((await Promise.race([timer, stop.signal])) !== "tick") break;
+    }
+    stop.dispose();
+    return ExitCode.Ok;
   } finally {
     await store.close();
   }
-  return ExitCode.Ok;
+}
+
+/** Resolve `signal` when SIGINT arrives; `dispose()` removes the listener. */
+function waitForSignal(name: Deno.Signal): { signal: Promise<"stop">; dispose: () => void } {
+  let listener = () => {};
+  const signal = new Promise<"stop">((resolve) => {
+    listener = () => resolve("stop");
+    Deno.addSignalListener(name, listener);
+  });
+  return { signal, dispose: () => Deno.removeSignalListener(name, listener) };
 }
