@@ -32,6 +32,27 @@ function addTo(target: Map<string, number>, source: ReadonlyMap<string, number>)
   return added;
 }
 
+/**
+ * Split a batch into batches of at most `maxEvents` events each (one server-side script call per
+ * batch: bounded arguments, and Redis is never blocked long by one write).
+ */
+export function splitBatch(batch: Batch, maxEvents: number): Batch[] {
+  if (batch.counts.size <= maxEvents) return [batch];
+  const parts: Batch[] = [];
+  let counts = new Map<string, number>();
+  for (const [event, count] of batch.counts) {
+    counts.set(event, count);
+    if (counts.size === maxEvents) {
+      parts.push({ intervalIndex: batch.intervalIndex, period: batch.period, counts });
+      counts = new Map();
+    }
+  }
+  if (counts.size > 0) {
+    parts.push({ intervalIndex: batch.intervalIndex, period: batch.period, counts });
+  }
+  return parts;
+}
+
 /** What {@link Accumulator.add} returns when a new event would exceed `maxKeys`. */
 export const REFUSED = -1;
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { clearInterval, clearTimeout, setImmediate, setInterval, setTimeout } from "node:timers";
-import { Accumulator, type Batch, REFUSED } from "./accumulator.ts";
+import { Accumulator, type Batch, REFUSED, splitBatch } from "./accumulator.ts";
 import { checkEventId, type GroupConfig, type IntervalConfig } from "./config.ts";
 import { NotFoundError, RedisError } from "./errors.ts";
 import { nextBoundary } from "./interval.ts";
@@ -17,6 +17,8 @@ import { runAt, type Timer } from "./_timer.ts";
 
 /** Longest wait for the master to open a new period before counts of it go to `cur` anyway. */
 const MAX_DEFER_SECONDS = 2;
+/** Most events in one script call (one batch). */
+const MAX_EVENTS_PER_WRITE = 1000;
 /** Pause before counts that waited for the master are offered again. */
 const DEFER_RETRY_MS = 50;
 /** First and largest pause before a failed flush is tried again. */
@@ -283,7 +285,11 @@ export class EventGroup implements EventGroupLike {
     const now = this.#seconds();
     const batches = this.#unconfirmed;
     this.#unconfirmed = [];
-    for (const batch of accumulator.take(now)) batches.push({ ...batch, seq: ++this.#seq });
+    for (const batch of accumulator.take(now)) {
+      for (const part of splitBatch(batch, MAX_EVENTS_PER_WRITE)) {
+        batches.push({ ...part, seq: ++this.#seq });
+      }
+    }
     let size = 0;
     for (const batch of batches) size += batch.counts.size;
     this.#inFlightSize += size;

@@ -1,6 +1,6 @@
 /** Pure tests of the pending-count accumulator, with explicit `nowSeconds` values. */
 import assert from "node:assert/strict";
-import { Accumulator, type Batch } from "../lib/accumulator.ts";
+import { Accumulator, type Batch, splitBatch } from "../lib/accumulator.ts";
 
 /** A multiple of 5 s, 1 min, 5 min and 1 h. */
 const T = 1_794_999_600;
@@ -220,4 +220,18 @@ Deno.test("Accumulator.restore() into an empty accumulator, and of nothing", () 
   assert.equal(accumulator.pendingCount("x", 0, T - 1), 4);
   batch.counts.set("x", 999); // the accumulator keeps its own copy
   assert.deepEqual(plain(accumulator.take(T)), [[0, T - FIVE_MIN, { x: 4 }]]);
+});
+
+Deno.test("splitBatch() cuts a batch into parts of at most maxEvents, keeping every count", () => {
+  const counts = new Map(Array.from({ length: 2500 }, (_, i) => [`e${i}`, i + 1]));
+  const parts = splitBatch({ intervalIndex: 1, period: 600, counts }, 1000);
+  assert.deepEqual(parts.map((part) => part.counts.size), [1000, 1000, 500]);
+  for (const part of parts) {
+    assert.equal(part.intervalIndex, 1);
+    assert.equal(part.period, 600);
+  }
+  const merged = new Map(parts.flatMap((part) => [...part.counts]));
+  assert.deepEqual(merged, counts);
+  const small = { intervalIndex: 0, period: 0, counts: new Map([["a", 1]]) };
+  assert.deepEqual(splitBatch(small, 1000), [small]);
 });

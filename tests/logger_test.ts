@@ -224,3 +224,21 @@ Deno.test("EventCountLogger.ready() reports an unreachable Redis; logging still 
   }
   assert.ok(warnings.some((w) => /Reconnected to Redis/.test(w)), warnings.join("\n"));
 });
+
+Deno.test("EventGroup.flush() writes 250,000 distinct events of one turn in bounded batches", () =>
+  withRedis(async (server) => {
+    const ecl = new EventCountLogger(
+      { dyn: { auto_declare_events: true, intervals: ["1h"] } },
+      server.spec,
+    );
+    const group = ecl.getGroup("dyn")!;
+    for (let i = 0; i < 250_000; i++) group.log(`id${i}`, 1 + (i % 3));
+    await group.flush();
+    const raw = await server.client();
+    assert.equal(
+      (await raw.keys("dyn:1h:cur:id*")).length,
+      250_000,
+    );
+    assert.deepEqual(await raw.mGet(["dyn:1h:cur:id0", "dyn:1h:cur:id249998"]), ["1", "3"]);
+    await ecl.close();
+  }));
