@@ -18,7 +18,7 @@ export const DEFAULT_REDIS_HOST = "localhost";
 export const DEFAULT_REDIS_PORT = 6379;
 /** Default Redis database index, as in the original. */
 export const DEFAULT_REDIS_DB = 0;
-/** Default of `max_pending_keys`: about 150 MB of pending counters at most. */
+/** Default of `max_pending_keys`: at most about 90 MB of pending counters (36-90 B each). */
 export const DEFAULT_MAX_PENDING_KEYS = 1_000_000;
 /** Environment variable whose Redis URL replaces the `redis:` section of a config file. */
 export const REDIS_URL_ENV = "ECL_REDIS_URL";
@@ -158,7 +158,13 @@ const MAX_PORT = 65535;
 
 /** Show a value in an error message: JSON, cut short. */
 function show(value: unknown): string {
-  const text = value === undefined ? "nothing" : JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = value === undefined ? "nothing" : JSON.stringify(value) ?? String(value);
+  } catch {
+    // A YAML alias inside its own anchor's node (`&a [*a]`) gives a value that contains itself.
+    text = Array.isArray(value) ? "a list that contains itself" : "a value that contains itself";
+  }
   return text.length > 60 ? text.slice(0, 57) + "..." : text;
 }
 
@@ -225,6 +231,13 @@ class Checker {
 }
 
 /**
+ * Half of a UTF-16 surrogate pair without its other half. Keys are UTF-8 in Redis, where every
+ * such half becomes U+FFFD: "\uD800", "\uDC00" and "\uFFFD" would share one counter.
+ */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+const NOT_UNICODE = "is not valid Unicode: it has half of a UTF-16 surrogate pair";
+
+/**
  * Check an event ID: a non-empty string (a YAML integer is taken as its decimal text, as the
  * original does) that does not start with `@`.
  *
@@ -236,6 +249,7 @@ export function checkEventId(value: unknown): { id: string } | { error: string }
     return { error: `Expected an event ID (a string), got ${show(value)}` };
   }
   if (id === "") return { error: "Event ID must not be empty" };
+  if (LONE_SURROGATE.test(id)) return { error: `Event ID ${show(id)} ${NOT_UNICODE}` };
   if (isReservedId(id)) {
     return {
       error: `Event ID ${
@@ -249,6 +263,7 @@ export function checkEventId(value: unknown): { id: string } | { error: string }
 /** Check a group name: non-empty, no `:`, not starting with `@`. Returns an error detail or `undefined`. */
 export function checkGroupName(name: string): string | undefined {
   if (name === "") return "Group name must not be empty";
+  if (LONE_SURROGATE.test(name)) return `Group name ${show(name)} ${NOT_UNICODE}`;
   if (name.includes(SEPARATOR)) return `Group name ${show(name)} must not contain ":"`;
   if (isReservedId(name)) return `Group name ${show(name)} must not start with "@"`;
   return undefined;
@@ -389,12 +404,26 @@ function parseRedisUrl(check: Checker, text: string, path: string): RedisConfig 
     host: url.hostname.replace(/^\[(.*)\]$/, "$1") || DEFAULT_REDIS_HOST,
     port,
     db,
-    username: url.username === "" ? undefined : decodeURIComponent(url.username),
-    password: url.password === "" ? undefined : decodeURIComponent(url.password),
+    username: url.username === ""
+      ? undefined
+      : decodeUrlPart(check, url.username, "user name", path),
+    password: url.password === ""
+      ? undefined
+      : decodeUrlPart(check, url.password, "password", path),
     tls: tls
       ? { caFile: undefined, certFile: undefined, keyFile: undefined, rejectUnauthorized: true }
       : undefined,
   };
+}
+
+/** Percent-decode the user name or password of a Redis URL; a bad `%` escape is a config error. */
+function decodeUrlPart(check: Checker, text: string, what: string, path: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    // Never show the text: it may be (part of) the password.
+    return check.fail(path, `Cannot decode the ${what} of Redis URL: bad %-escape`);
+  }
 }
 
 /**
@@ -494,7 +523,13 @@ export async function loadConfig(file: string): Promise<EclConfig> {
   }
   // Without prettyErrors, `linePos` stays unset: positions come from a LineCounter instead.
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+  const document = parseDocument(text, {
+    prettyErrors: false,
+    uniqueKeys: true,
+    lineCounter,
+    // No process warnings on stderr (e.g. for a mapping used as a key): only ConfigErrors.
+    logLevel: "error",
+  });
   const problem = document.errors[0];
   if (problem !== undefined) {
     const position = lineCounter.linePos(problem.pos[0]);

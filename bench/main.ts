@@ -1,0 +1,29 @@
+/**
+ * `deno task bench`: every workload of the benchmark suite, against one private redis-server, and
+ * a table of workload | median | min–max | target | pass/miss | reference. Exits non-zero only
+ * when counts were wrong (or a workload could not run); a missed target is printed, not failed.
+ *
+ * Usage: deno task bench [--runs N] [--quick] [--json] [--only NAME[,NAME...]]
+ * @module
+ */
+import { benchMain, type Workload } from "./_util.ts";
+import { workloads as cached } from "./cached.ts";
+import { workloads as direct } from "./direct.ts";
+import { workloads as dynamic } from "./dynamic.ts";
+import { workloads as multiprocess } from "./multiprocess.ts";
+import { workloads as rotate } from "./rotate.ts";
+import { workloads as oneshot } from "./oneshot.ts";
+import { workloads as memory } from "./memory.ts";
+
+/** Every workload, in table order. */
+export const workloads: Workload[] = [
+  ...cached,
+  ...direct,
+  ...dynamic,
+  ...multiprocess,
+  ...rotate,
+  ...oneshot,
+  ...memory,
+];
+
+if (import.meta.main) await benchMain(workloads);
