@@ -59,7 +59,7 @@ export const REFUSED = -1;
 /** Pending counts of one group. */
 export class Accumulator {
   readonly #lengths: readonly number[];
-  #open = new Map<string, number>();
+  readonly #open = new Map<string, number>();
   #openPeriods: number[];
   readonly #batches = new Map<string, Batch>();
   readonly #maxKeys: number;
@@ -134,7 +134,6 @@ export class Accumulator {
   seal(nowSeconds: number): void {
     if (this.#open.size > 0) {
       const open = this.#open;
-      this.#open = new Map();
       this.#openPeriods.forEach((period, index) => {
         const batch = this.#batchFor(index, period);
         if (batch.counts.size === 0) {
@@ -145,6 +144,8 @@ export class Accumulator {
           this.#sealedKeys += addTo(batch.counts, open);
         }
       });
+      // Cleared, not replaced: `add()` keeps seeing the same map, and stays optimised.
+      open.clear();
     }
     this.#openPeriods = this.#periodsAt(nowSeconds);
   }
