@@ -237,6 +237,13 @@ class Checker {
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 const NOT_UNICODE = "is not valid Unicode: it has half of a UTF-16 surrogate pair";
 
+/** Line breaks: the text outputs (`ecl read`, Munin, `ecl log --stdin`) are one line per event. */
+const LINE_BREAK = /[\r\n]/;
+const NO_LINE_BREAK =
+  "must not contain a line break: ecl read, Munin and ecl log --stdin work line by line";
+/** Longest `sync_interval`: counts are written at every interval boundary anyway. */
+export const MAX_SYNC_INTERVAL_SECONDS = 86_400;
+
 /**
  * Check an event ID: a non-empty string (a YAML integer is taken as its decimal text, as the
  * original does) that does not start with `@`.
@@ -250,6 +257,7 @@ export function checkEventId(value: unknown): { id: string } | { error: string }
   }
   if (id === "") return { error: "Event ID must not be empty" };
   if (LONE_SURROGATE.test(id)) return { error: `Event ID ${show(id)} ${NOT_UNICODE}` };
+  if (LINE_BREAK.test(id)) return { error: `Event ID ${show(id)} ${NO_LINE_BREAK}` };
   if (isReservedId(id)) {
     return {
       error: `Event ID ${
@@ -264,6 +272,7 @@ export function checkEventId(value: unknown): { id: string } | { error: string }
 export function checkGroupName(name: string): string | undefined {
   if (name === "") return "Group name must not be empty";
   if (LONE_SURROGATE.test(name)) return `Group name ${show(name)} ${NOT_UNICODE}`;
+  if (LINE_BREAK.test(name)) return `Group name ${show(name)} ${NO_LINE_BREAK}`;
   if (name.includes(SEPARATOR)) return `Group name ${show(name)} must not contain ":"`;
   if (isReservedId(name)) return `Group name ${show(name)} must not start with "@"`;
   return undefined;
@@ -315,6 +324,14 @@ function parseGroup(check: Checker, name: string, raw: unknown, path: string): G
   const syncInterval = spec.sync_interval === undefined
     ? undefined
     : check.positive(spec.sync_interval, member(path, "sync_interval"));
+  if (syncInterval !== undefined && syncInterval > MAX_SYNC_INTERVAL_SECONDS) {
+    check.fail(
+      member(path, "sync_interval"),
+      `Expected at most ${MAX_SYNC_INTERVAL_SECONDS} seconds, got ${
+        show(syncInterval)
+      }: counts are written at every interval boundary anyway`,
+    );
+  }
   const syncLimit = spec.sync_limit === undefined
     ? undefined
     : check.integer(spec.sync_limit, member(path, "sync_limit"), 1);

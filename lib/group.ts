@@ -94,6 +94,7 @@ export class EventGroup implements EventGroupLike {
   /** Counts refused since `max_pending_keys` was last reached, and in all. */
   #refusedNow = 0;
   #refusedTotal = 0;
+  #rejectedTotal = 0;
   /** Batches sent whose outcome is unknown; resent first, with their numbers. */
   #unconfirmed: NumberedBatch[] = [];
   /** Number of the last batch handed out; the flush script skips numbers it has seen. */
@@ -379,7 +380,13 @@ export class EventGroup implements EventGroupLike {
     return this.#refusedTotal;
   }
 
+  /** Counts that Redis refused because their counter held something that is not a count. */
+  get rejectedCounts(): number {
+    return this.#rejectedTotal;
+  }
+
   #reportRejected(batch: Batch, event: string): void {
+    this.#rejectedTotal += batch.counts.get(event) ?? 0;
     const interval = this.config.intervals[batch.intervalIndex].name;
     this.#warn(
       `Cannot add ${batch.counts.get(event)} to event ${JSON.stringify(event)} of group ${
@@ -468,6 +475,15 @@ export class EventGroup implements EventGroupLike {
       options.current ? CUR : LAST,
       this.#declared,
     );
+    for (const [event, value] of slot.invalid) {
+      this.#warn(
+        `Skipping event ${
+          JSON.stringify(event)
+        } of ${this.name}:${interval}:${slot.slot}: its value ${
+          JSON.stringify(value.slice(0, 40))
+        } is not a count`,
+      );
+    }
     return Object.fromEntries(slot.counts);
   }
 

@@ -316,3 +316,21 @@ Deno.test("ecl log --stdin logs every good line, rejects bad ones by line number
     );
     await Deno.remove(config);
   }));
+
+Deno.test("ecl log exits 1 when Redis refuses the count (its counter is not a number)", () =>
+  withRedis(async (server) => {
+    const config = await configFor(server);
+    const raw = await server.client();
+    await raw.set("requests:5s:cur:req1", "hello");
+    const result = await runCli(["log", config, "requests", "req1", "2"]);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /^ecl: warning: Cannot add 2 to event "req1" of group "requests", interval 5s: /,
+    );
+    assert.deepEqual(await raw.mGet(["requests:5s:cur:req1", "requests:5m:cur:req1"]), [
+      "hello",
+      "2",
+    ]);
+    await Deno.remove(config);
+  }));

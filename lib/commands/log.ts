@@ -83,7 +83,8 @@ export async function runLog(options: LogOptions): Promise<number> {
     if (!options.stdin) {
       eventGroup.log(options.event!, count);
       await eventGroup.flush();
-      return ExitCode.Ok;
+      // A counter holding something that is not a count refused it (the warning says which).
+      return eventGroup.rejectedCounts > 0 ? ExitCode.Failure : ExitCode.Ok;
     }
     ecl.closeOnSignals();
     return await logLines(group, eventGroup);
@@ -132,6 +133,10 @@ async function logLines(config: GroupConfig, group: EventGroup): Promise<number>
   if (rejected > MAX_REJECTS_SHOWN) {
     printWarning(`... and ${rejected - MAX_REJECTS_SHOWN} more rejected lines`);
   }
-  printInfo(`logged ${events} events, ${seen.size} distinct, ${rejected} rejected`);
-  return rejected > 0 ? ExitCode.Failure : ExitCode.Ok;
+  const refused = group.rejectedCounts;
+  printInfo(
+    `logged ${events - refused} events, ${seen.size} distinct, ${rejected} rejected` +
+      (refused > 0 ? `, ${refused} refused by Redis (counter not a number)` : ""),
+  );
+  return rejected > 0 || refused > 0 ? ExitCode.Failure : ExitCode.Ok;
 }
