@@ -95,7 +95,11 @@ export class EventCountLogger {
       options = maybeOptions;
     }
     this.#warn = options?.onWarning ?? ((message) => console.warn(WARNING_PREFIX + message));
-    this.#store = new Store(config.redis, { onWarning: this.#warn, onReconnect: this.#warn });
+    this.#store = new Store(config.redis, {
+      onWarning: this.#warn,
+      onReconnect: this.#warn,
+      outageNote: "counts are kept and written when it is back",
+    });
     for (const group of config.groups.values()) {
       this.#groups.set(group.name, new EventGroup(group, { store: this.#store, warn: this.#warn }));
     }

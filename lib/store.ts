@@ -84,6 +84,8 @@ export interface StoreOptions {
   offlineQueue?: boolean;
   /** Called once per outage with a message that never contains a password. */
   onWarning?: (message: string) => void;
+  /** Appended to the outage warning, e.g. what happens to data meanwhile. */
+  outageNote?: string;
   /** Called when a connection is (re-)established after an outage. */
   onReconnect?: (message: string) => void;
 }
@@ -172,9 +174,8 @@ export class Store {
     if (this.#outage || this.#closed) return;
     this.#outage = true;
     if (this.#readyWaiters > 0) return;
-    this.#options.onWarning?.(
-      `Cannot reach Redis at ${this.address}: ${error.message}; counts are kept and written when it is back`,
-    );
+    const note = this.#options.outageNote === undefined ? "" : `; ${this.#options.outageNote}`;
+    this.#options.onWarning?.(`Cannot reach Redis at ${this.address}: ${error.message}${note}`);
   }
 
   /**

@@ -14,8 +14,11 @@ const TARGETS = [
   "aarch64-apple-darwin",
   "x86_64-pc-windows-msvc",
 ];
-/** What ecl needs: Redis (net), the config file and TLS files (read), ECL_REDIS_URL (env). */
-const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env"];
+/**
+ * What ecl needs: Redis (net), the config file and TLS files (read), ECL_REDIS_URL (env), and the
+ * host name, which goes into the master's lease ID (sys=hostname).
+ */
+const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env", "--allow-sys=hostname"];
 const OUT_DIR = "dist";
 const RUNTIME_UNAVAILABLE = 3;
 

@@ -55,6 +55,7 @@ export async function runMaster(options: MasterCommandOptions): Promise<number> 
   const store = new Store(config.redis, {
     offlineQueue: false,
     onWarning: printWarning,
+    outageNote: "rotations are retried and catch up once it is back",
     onReconnect: printInfo,
   });
   try {
