@@ -6,6 +6,7 @@
  * network access to it this exits 3 (and `.ci/run` then skips the build).
  */
 import { createHash } from "node:crypto";
+import { PERMISSIONS } from "./_permissions.ts";
 
 const TARGETS = [
   "x86_64-unknown-linux-gnu",
@@ -14,11 +15,6 @@ const TARGETS = [
   "aarch64-apple-darwin",
   "x86_64-pc-windows-msvc",
 ];
-/**
- * What ecl needs: Redis (net), the config file and TLS files (read), ECL_REDIS_URL (env), and the
- * host name, which goes into the master's lease ID (sys=hostname).
- */
-const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env", "--allow-sys=hostname"];
 const OUT_DIR = "dist";
 const RUNTIME_UNAVAILABLE = 3;
 

@@ -334,3 +334,30 @@ Deno.test("ecl log exits 1 when Redis refuses the count (its counter is not a nu
     ]);
     await Deno.remove(config);
   }));
+
+Deno.test("ecl runs every command with only the permissions the compiled binaries get", () =>
+  withRedis(async (server) => {
+    const { PERMISSIONS } = await import("../scripts/_permissions.ts");
+    const config = await configFor(server);
+    const root = new URL("..", import.meta.url).pathname;
+    const run = (args: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "--quiet", ...PERMISSIONS, root + "cli.ts", ...args],
+        env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      });
+    const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    const log = await run(["log", config, "requests", "req1", "3"]).output();
+    assert.equal(log.code, 0, decode(log.stderr));
+    const read = await run(["read", config, "-g", "requests", "-i", "5m", "--current"]).output();
+    assert.equal(decode(read.stdout), "error:0\nreq1:3\nreq2:0\n", decode(read.stderr));
+    const master = run(["master", config]).spawn();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    master.kill("SIGTERM");
+    const stopped = await master.output();
+    assert.equal(stopped.code, 0, decode(stopped.stderr));
+    assert.match(decode(stopped.stderr), /master .* started/);
+    await Deno.remove(config);
+  }));
