@@ -1,21 +1,107 @@
-/** Prometheus metrics of every (group, interval, event) (to be implemented). */
-import type { EclConfig } from "./config.ts";
+/**
+ * Prometheus metrics of every (group, interval, event): reads Redis through {@link Store} and
+ * {@link readSlot}, and formats with `lib/format/prometheus.ts`.
+ * @module
+ */
+import type { EclConfig, GroupConfig, IntervalConfig } from "./config.ts";
+import { NotFoundError, RedisError } from "./errors.ts";
+import {
+  formatPrometheus,
+  type IntervalSnapshot,
+  type MetricsSnapshot,
+} from "./format/prometheus.ts";
+import { CUR, LAST } from "./keys.ts";
+import { readSlot } from "./reader.ts";
 import type { Store } from "./store.ts";
 
 /** Which counters {@link readMetrics} covers. */
 export interface MetricsFilter {
   /** Only this group, when set. */
-  group?: string;
+  group?: string | undefined;
   /** Only this interval, when set. */
-  interval?: string;
+  interval?: string | undefined;
 }
 
-/** The Prometheus text exposition of the counters. */
-export function readMetrics(
-  _store: Store,
-  _config: EclConfig,
-  _filter: MetricsFilter,
-  _nowSeconds: number,
+/**
+ * The (group, interval) pairs that `filter` selects, in configured order.
+ * @throws {NotFoundError} when the filter names a group or an interval that is not configured
+ */
+export function selectIntervals(
+  config: EclConfig,
+  filter: MetricsFilter,
+): [GroupConfig, IntervalConfig][] {
+  let groups = [...config.groups.values()];
+  if (filter.group !== undefined) {
+    const group = config.groups.get(filter.group);
+    if (group === undefined) {
+      throw new NotFoundError(
+        `Group ${JSON.stringify(filter.group)} not configured: it has ${
+          [...config.groups.keys()].map((g) => JSON.stringify(g)).join(", ")
+        }`,
+      );
+    }
+    groups = [group];
+  }
+  const pairs: [GroupConfig, IntervalConfig][] = [];
+  for (const group of groups) {
+    for (const interval of group.intervals) {
+      if (filter.interval === undefined || interval.name === filter.interval) {
+        pairs.push([group, interval]);
+      }
+    }
+  }
+  if (pairs.length === 0) {
+    const where = filter.group === undefined
+      ? "any group"
+      : `group ${JSON.stringify(filter.group)}`;
+    throw new NotFoundError(
+      `Interval ${JSON.stringify(filter.interval)} not configured for ${where}`,
+    );
+  }
+  return pairs;
+}
+
+/**
+ * Read what one exposition shows: the lease holder, and both slots of every selected
+ * (group, interval). Redis failures give `{ redisUp: false }` instead of an error.
+ * @throws {NotFoundError} when the filter names a group or an interval that is not configured
+ */
+export async function readSnapshot(
+  store: Store,
+  config: EclConfig,
+  filter: MetricsFilter,
+): Promise<MetricsSnapshot> {
+  const pairs = selectIntervals(config, filter);
+  try {
+    // One round of concurrent reads: the client pipelines them on its one connection.
+    const [leaseHolder, intervals] = await Promise.all([
+      store.leaseHolder(),
+      Promise.all(pairs.map(async ([group, interval]): Promise<IntervalSnapshot> => {
+        const [last, current] = await Promise.all([
+          readSlot(store, group, interval, LAST),
+          readSlot(store, group, interval, CUR),
+        ]);
+        return { seconds: interval.seconds, last, current };
+      })),
+    ]);
+    return { redisUp: true, leaseHolder, intervals };
+  } catch (error) {
+    if (error instanceof RedisError) return { redisUp: false };
+    throw error;
+  }
+}
+
+/**
+ * The Prometheus text exposition (format 0.0.4) of the counters that `filter` selects, and of
+ * ecl's health, judged at `nowSeconds` (UNIX seconds). When Redis does not answer it is
+ * `ecl_redis_up 0` alone, not an error.
+ * @throws {NotFoundError} when the filter names a group or an interval that is not configured
+ */
+export async function readMetrics(
+  store: Store,
+  config: EclConfig,
+  filter: MetricsFilter,
+  nowSeconds: number,
 ): Promise<string> {
-  return Promise.reject(new Error("prometheus output is not implemented yet"));
+  return formatPrometheus(await readSnapshot(store, config, filter), nowSeconds);
 }

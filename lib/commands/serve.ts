@@ -1,4 +1,34 @@
-/** `ecl serve` (to be implemented). */
+/**
+ * `ecl serve`: an HTTP endpoint for Prometheus (`GET /metrics`) and for health checks
+ * (`GET /healthz`).
+ *
+ * - At most {@link MAX_CONCURRENT_REQUESTS} requests read Redis at once; one more is answered at
+ *   once with 503 and `Retry-After: 1` (Prometheus scrapes a target one scrape at a time, so only
+ *   several Prometheus servers or stray clients get there).
+ * - A request waits at most {@link REQUEST_TIMEOUT_MS} for Redis: then `/metrics` answers with
+ *   `ecl_redis_up 0` and `/healthz` with 503. The reads go on in the background and keep their
+ *   place among the concurrent ones until Redis answers or the connection drops.
+ * - Responses never hold passwords, file paths or Redis addresses: only group, interval and event
+ *   names, counts, and the ID of the master holding the lease.
+ * @module
+ */
+import { type EclConfig, loadConfig } from "../config.ts";
+import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from "../format/prometheus.ts";
+import { RedisError } from "../errors.ts";
+import { readSnapshot } from "../metrics.ts";
+import { Store } from "../store.ts";
+import { ExitCode } from "./_exit.ts";
+import { printInfo, printWarning } from "./_io.ts";
+
+/** Requests that may read Redis at the same time. */
+export const MAX_CONCURRENT_REQUESTS = 4;
+/** How long a request waits for Redis before it reports it down. */
+export const REQUEST_TIMEOUT_MS = 5000;
+
+/** Signals that stop the server cleanly. */
+const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM"];
+const TEXT = "text/plain; charset=utf-8";
+const ALLOWED_METHODS = "GET, HEAD";
 
 /** Options of {@link runServe}. */
 export interface ServeOptions {
@@ -8,7 +38,157 @@ export interface ServeOptions {
   listen: string;
 }
 
+/** Where to listen. */
+export interface ListenAddress {
+  /** Host name or address (IPv6 without brackets). */
+  hostname: string;
+  /** TCP port; 0 lets the system choose one. */
+  port: number;
+}
+
+/**
+ * Parse `HOST:PORT`, `[IPv6]:PORT` or `:PORT` (every IPv4 interface).
+ * @throws {RangeError} naming the value when it is none of these
+ */
+export function parseListen(listen: string): ListenAddress {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]*)):(\d{1,5})$/.exec(listen);
+  const port = match === null ? NaN : Number(match[3]);
+  if (match === null || port > 65535) {
+    throw new RangeError(
+      `Cannot listen on ${
+        JSON.stringify(listen)
+      }: expected HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:9464`,
+    );
+  }
+  return { hostname: match[1] ?? (match[2] === "" ? "0.0.0.0" : match[2]), port };
+}
+
+function urlHost(hostname: string, port: number): string {
+  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+}
+
+function text(status: number, body: string, headers: Record<string, string> = {}): Response {
+  return new Response(body, {
+    status,
+    headers: { "Content-Type": TEXT, "Cache-Control": "no-store", ...headers },
+  });
+}
+
+/** `promise`'s value, or `fallback` when it takes longer than `ms`. */
+async function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<T>((resolve) => timer = setTimeout(() => resolve(fallback), ms));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The request handler of `ecl serve`, apart from the listening socket (for tests). */
+export function createHandler(
+  config: EclConfig,
+  store: Store,
+): (request: Request) => Promise<Response> {
+  let active = 0;
+
+  /** Run `work` in one of the concurrent places, or return `undefined` when none is free. */
+  function limited<T>(work: () => Promise<T>, fallback: T): Promise<T> | undefined {
+    if (active >= MAX_CONCURRENT_REQUESTS) return undefined;
+    active++;
+    const running = work();
+    running.then(() => active--, () => active--);
+    return withTimeout(running, REQUEST_TIMEOUT_MS, fallback);
+  }
+
+  const routes: Record<string, () => Promise<Response> | undefined> = {
+    "/metrics": () =>
+      limited(() => readSnapshot(store, config, {}), { redisUp: false })?.then((snapshot) =>
+        new Response(formatPrometheus(snapshot, Date.now() / 1000), {
+          headers: { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" },
+        })
+      ),
+    "/healthz": () =>
+      limited(
+        () =>
+          store.leaseHolder().then(() => true, (error) => {
+            if (error instanceof RedisError) return false;
+            throw error;
+          }),
+        false,
+      )?.then((up) => up ? text(200, "ok\n") : text(503, "Redis does not answer\n")),
+  };
+
+  return (request) => {
+    const route = routes[new URL(request.url).pathname];
+    if (route === undefined) return Promise.resolve(text(404, "not found\n"));
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return Promise.resolve(
+        text(405, "method not allowed\n", { Allow: ALLOWED_METHODS }),
+      );
+    }
+    return route() ??
+      Promise.resolve(text(503, "too many concurrent requests\n", { "Retry-After": "1" }));
+  };
+}
+
+/** Resolve with the name of the first stop signal received. */
+function waitForStopSignal(): Promise<Deno.Signal> {
+  return new Promise((resolve) => {
+    const listeners: [Deno.Signal, () => void][] = [];
+    for (const signal of STOP_SIGNALS) {
+      const listener = () => {
+        for (const [s, l] of listeners) Deno.removeSignalListener(s, l);
+        resolve(signal);
+      };
+      try {
+        Deno.addSignalListener(signal, listener);
+        listeners.push([signal, listener]);
+      } catch {
+        // Not every platform has every signal (Windows has no SIGTERM).
+      }
+    }
+  });
+}
+
 /** Serve until SIGINT or SIGTERM; returns the exit code. */
-export function runServe(_options: ServeOptions): Promise<number> {
-  return Promise.reject(new Error("ecl serve is not implemented yet"));
+export async function runServe(options: ServeOptions): Promise<number> {
+  const address = parseListen(options.listen);
+  const config = await loadConfig(options.config);
+  const store = new Store(config.redis, {
+    // Reads fail at once while disconnected instead of waiting for Redis.
+    offlineQueue: false,
+    onWarning: printWarning,
+    onReconnect: printInfo,
+  });
+  const controller = new AbortController();
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      hostname: address.hostname,
+      port: address.port,
+      signal: controller.signal,
+      onListen: ({ hostname, port }) =>
+        printInfo(`serving http://${urlHost(hostname, port)}/metrics`),
+      onError: (error) => {
+        printWarning(`internal error: ${(error as Error)?.stack ?? String(error)}`);
+        return text(500, "internal error\n");
+      },
+    }, createHandler(config, store));
+  } catch (error) {
+    await store.close(true);
+    throw new RangeError(
+      `Cannot listen on ${urlHost(address.hostname, address.port)}: ${(error as Error).message}`,
+    );
+  }
+  const stop = waitForStopSignal();
+  // Connect now (in the background, retrying): an outage is reported before the first scrape.
+  store.connect().catch(() => {});
+  const signal = await stop;
+  printInfo(`serve stopping (${signal})`);
+  controller.abort();
+  await server.finished;
+  // Nothing to write: drop the connection even if reads are still waiting for Redis.
+  await store.close(true);
+  return ExitCode.Ok;
 }

@@ -1,0 +1,324 @@
+/** `ecl status`: Nagios/Icinga exit codes and first lines, against real Redis and masters. */
+import assert from "node:assert/strict";
+import { checkInterval, evaluateStatus } from "../lib/commands/status.ts";
+import { parseConfig } from "../lib/config.ts";
+import type { Slot } from "../lib/keys.ts";
+import { Leadership } from "../lib/leadership.ts";
+import { Master } from "../lib/master.ts";
+import type { SlotCounts } from "../lib/reader.ts";
+import { Store } from "../lib/store.ts";
+import { runCli, writeConfig } from "./_process.ts";
+import { freePort, type RedisServer, withRedis } from "./_redis.ts";
+
+const HOLDER = "other-host:7:0badf00d";
+
+function iso(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/** Wait until the clock is at least 3 s away from a 5-minute boundary (exact detail lines). */
+async function awayFromBoundaries(): Promise<void> {
+  const into = (Date.now() / 1000) % 300;
+  if (into < 3) await new Promise((resolve) => setTimeout(resolve, (3 - into) * 1000));
+  if (into > 297) await new Promise((resolve) => setTimeout(resolve, (303 - into) * 1000));
+}
+
+const YAML_GROUPS = `groups:
+  requests:
+    events: [req1]
+    intervals: [5m, 1h]
+  pages:
+    events: [home]
+    intervals: [5m]
+`;
+
+function configFor(server: RedisServer | { port: number }): Promise<string> {
+  return writeConfig(`redis:\n  host: 127.0.0.1\n  port: ${server.port}\n${YAML_GROUPS}`);
+}
+
+Deno.test("status: OK with a master running (in process) and every interval rotated", () =>
+  withRedis(async (server) => {
+    await awayFromBoundaries();
+    const file = await configFor(server);
+    const config = parseConfig({
+      redis: server.spec,
+      groups: {
+        requests: { events: ["req1"], intervals: ["5m", "1h"] },
+        pages: { events: ["home"], intervals: ["5m"] },
+      },
+    });
+    const now = Date.now() / 1000;
+    const m5 = Math.floor(now / 300) * 300;
+    const h1 = Math.floor(now / 3600) * 3600;
+    // The previous periods were current when the master went down; it rotates them at start.
+    const raw = await server.client();
+    await raw.mSet({
+      "requests:5m:cur:@ts": String(m5 - 300),
+      "requests:1h:cur:@ts": String(h1 - 3600),
+      "pages:5m:cur:@ts": String(m5 - 300),
+    });
+    const store = new Store(config.redis);
+    const leadership = new Leadership(store, "test-host:1:abcdef12");
+    const master = new Master(config, store, { leadership });
+    await leadership.start();
+    await master.start();
+    try {
+      const result = await runCli(["status", file]);
+      assert.equal(result.stderr, "");
+      assert.equal(
+        result.stdout,
+        [
+          "ECL OK - redis up, master lease held by test-host:1:abcdef12, 3 intervals rotated on time",
+          `OK: Redis at redis://127.0.0.1:${server.port}/0 answers`,
+          "OK: master lease held by test-host:1:abcdef12",
+          `OK: requests:5m: rotated on time (current period since ${
+            iso(m5)
+          }); "last" covers one interval`,
+          `OK: requests:1h: rotated on time (current period since ${
+            iso(h1)
+          }); "last" covers one interval`,
+          `OK: pages:5m: rotated on time (current period since ${
+            iso(m5)
+          }); "last" covers one interval`,
+          "",
+        ].join("\n"),
+      );
+      assert.equal(result.code, 0);
+
+      const json = await runCli(["status", file, "-f", "json"]);
+      assert.equal(json.code, 0);
+      const parsed = JSON.parse(json.stdout);
+      assert.equal(parsed.status, "OK");
+      assert.equal(parsed.code, 0);
+      assert.equal(
+        parsed.summary,
+        "redis up, master lease held by test-host:1:abcdef12, 3 intervals rotated on time",
+      );
+      assert.deepEqual(parsed.checks.map((c: { check: string }) => c.check), [
+        "redis",
+        "lease",
+        "interval",
+        "interval",
+        "interval",
+      ]);
+      assert.deepEqual(parsed.checks[2], {
+        check: "interval",
+        status: "OK",
+        message: `requests:5m: rotated on time (current period since ${
+          iso(m5)
+        }); "last" covers one interval`,
+        group: "requests",
+        interval: "5m",
+        currentStart: m5,
+        lastStart: m5 - 300,
+        missedBoundaries: 0,
+      });
+    } finally {
+      await master.stop();
+      await leadership.stop();
+      await store.close();
+      await Deno.remove(file);
+    }
+  }));
+
+Deno.test("status: WARNING without a master, for a late rotation and for an incomplete last", () =>
+  withRedis(async (server) => {
+    await awayFromBoundaries();
+    // Wait until 5 s past the hour, so that the 1h interval below is 1 boundary late for sure.
+    const intoHour = (Date.now() / 1000) % 3600;
+    if (intoHour < 6) await new Promise((resolve) => setTimeout(resolve, (6 - intoHour) * 1000));
+    const file = await configFor(server);
+    const raw = await server.client();
+    const now = Date.now() / 1000;
+    const m5 = Math.floor(now / 300) * 300;
+    const h1 = Math.floor(now / 3600) * 3600;
+    await raw.mSet({
+      "requests:5m:cur:@ts": String(m5),
+      "requests:5m:last:@ts": String(m5 - 300),
+      "requests:1h:cur:@ts": String(h1),
+      "pages:5m:cur:@ts": String(m5),
+      "pages:5m:last:@ts": String(m5 - 300),
+    });
+    const noMaster = await runCli(["status", file]);
+    assert.equal(noMaster.code, 1);
+    assert.equal(
+      noMaster.stdout.split("\n")[0],
+      "ECL WARNING - redis up, no master holds the lease, 3 intervals rotated on time",
+    );
+    assert.equal(noMaster.stdout.split("\n")[2], "WARNING: no master holds the lease");
+
+    // A master holds the lease, but requests:1h was last rotated an hour ago, and pages:5m's
+    // "last" covers 15 minutes: the master missed two boundaries.
+    await raw.set("@ecl:master", HOLDER, { PX: 60_000 });
+    await raw.mSet({
+      "requests:1h:cur:@ts": String(h1 - 3600),
+      "pages:5m:last:@ts": String(m5 - 900),
+    });
+    const late = await runCli(["status", file]);
+    assert.equal(late.code, 1);
+    assert.equal(
+      late.stdout,
+      [
+        `ECL WARNING - redis up, master lease held by ${HOLDER}, 1 of 3 intervals not rotated on time (requests:1h), "last" spans several intervals for pages:5m`,
+        `OK: Redis at redis://127.0.0.1:${server.port}/0 answers`,
+        `OK: master lease held by ${HOLDER}`,
+        `OK: requests:5m: rotated on time (current period since ${
+          iso(m5)
+        }); "last" covers one interval`,
+        `WARNING: requests:1h: not rotated since ${
+          iso(h1 - 3600)
+        }: 1 boundary missed; start of "last" unknown (no last:@ts)`,
+        `WARNING: pages:5m: rotated on time (current period since ${
+          iso(m5)
+        }); "last" spans 3 intervals (${iso(m5 - 900)} to ${iso(m5)}): a master missed boundaries`,
+        "",
+      ].join("\n"),
+    );
+    await Deno.remove(file);
+  }));
+
+Deno.test("status: CRITICAL when Redis is down or a rotation is more than 2 intervals late", async () => {
+  const port = await freePort();
+  const file = await configFor({ port });
+  try {
+    const down = await runCli(["status", file]);
+    assert.equal(down.code, 2);
+    assert.equal(
+      down.stdout,
+      `ECL CRITICAL - redis down: Cannot connect to Redis at redis://127.0.0.1:${port}/0: connect ECONNREFUSED 127.0.0.1:${port}\n` +
+        `CRITICAL: Cannot connect to Redis at redis://127.0.0.1:${port}/0: connect ECONNREFUSED 127.0.0.1:${port}\n`,
+    );
+    assert.equal(down.stderr, "");
+    const json = JSON.parse((await runCli(["status", file, "-f", "json"])).stdout);
+    assert.equal(json.status, "CRITICAL");
+    assert.equal(json.code, 2);
+    assert.equal(json.checks[0].check, "redis");
+  } finally {
+    await Deno.remove(file);
+  }
+
+  await withRedis(async (server) => {
+    const file = await configFor(server);
+    const raw = await server.client();
+    const now = Date.now() / 1000;
+    const m5 = Math.floor(now / 300) * 300;
+    const h1 = Math.floor(now / 3600) * 3600;
+    await raw.set("@ecl:master", HOLDER, { PX: 60_000 });
+    // The master stopped an hour ago.
+    await raw.mSet({
+      "requests:5m:cur:@ts": String(m5 - 3600),
+      "requests:1h:cur:@ts": String(h1),
+      "pages:5m:cur:@ts": String(m5),
+    });
+    const result = await runCli(["status", file]);
+    assert.equal(result.code, 2);
+    const lines = result.stdout.split("\n");
+    assert.equal(
+      lines[0],
+      `ECL CRITICAL - redis up, master lease held by ${HOLDER}, 1 of 3 intervals not rotated on time (requests:5m)`,
+    );
+    assert.match(
+      lines[3],
+      new RegExp(
+        `^CRITICAL: requests:5m: not rotated since ${iso(m5 - 3600)}: 1[12] boundaries missed;`,
+      ),
+    );
+    await Deno.remove(file);
+  });
+});
+
+Deno.test("status: UNKNOWN, on one line, when the configuration cannot be loaded", async () => {
+  const bad = await writeConfig("groups:\n  g:\n    intervals: [5m, 7x]\n");
+  try {
+    const result = await runCli(["status", bad]);
+    assert.equal(result.code, 3);
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `^ECL UNKNOWN - ${bad}: groups\\.g\\.intervals\\[1\\]: Cannot parse interval "7x"[^\n]*\n$`,
+      ),
+    );
+    assert.equal(result.stderr, "");
+    const missing = await runCli(["status", "/nonexistent/ecl.yml"]);
+    assert.equal(missing.code, 3);
+    assert.equal(
+      missing.stdout,
+      "ECL UNKNOWN - /nonexistent/ecl.yml: Cannot read config file: no such file\n",
+    );
+    const json = await runCli(["status", "/nonexistent/ecl.yml", "-f", "json"]);
+    assert.equal(json.code, 3);
+    assert.deepEqual(JSON.parse(json.stdout), {
+      status: "UNKNOWN",
+      code: 3,
+      summary: "/nonexistent/ecl.yml: Cannot read config file: no such file",
+      checks: [{
+        check: "config",
+        status: "UNKNOWN",
+        message: "/nonexistent/ecl.yml: Cannot read config file: no such file",
+      }],
+    });
+    assert.equal(json.stdout.split("\n").length, 2, "one line of JSON");
+  } finally {
+    await Deno.remove(bad);
+  }
+});
+
+function lastSlot(start: number | undefined, end: number | undefined, interval = "1m"): SlotCounts {
+  return {
+    group: "g",
+    interval,
+    slot: "last" as Slot,
+    start,
+    end,
+    counts: new Map(),
+    invalid: new Map(),
+  };
+}
+
+Deno.test("status: boundaries missed, grace, clocks and never rotated (pure)", () => {
+  const t = 1_700_000_040; // 40 s into a minute
+  const p = t - 40;
+  const judge = (end: number | undefined, now: number) =>
+    checkInterval(lastSlot(end === undefined ? undefined : end - 60, end), 60, now);
+  assert.equal(judge(p, t).status, "OK");
+  // One boundary passed less than 5 s (STALE_GRACE_SECONDS) ago: still on time.
+  assert.equal(judge(p - 60, p + 4).status, "OK");
+  assert.deepEqual(
+    [judge(p - 60, p + 6).status, judge(p - 60, p + 6).missedBoundaries],
+    ["WARNING", 1],
+  );
+  assert.deepEqual([judge(p - 120, t).status, judge(p - 120, t).missedBoundaries], ["WARNING", 2]);
+  assert.deepEqual([judge(p - 180, t).status, judge(p - 180, t).missedBoundaries], [
+    "CRITICAL",
+    3,
+  ]);
+  const never = judge(undefined, t);
+  assert.equal(never.status, "WARNING");
+  assert.equal(
+    never.message,
+    "g:1m: never rotated (no cur:@ts): is an ecl master running for this Redis?",
+  );
+  const future = judge(p + 60, t);
+  assert.equal(future.status, "WARNING");
+  assert.match(future.message, /in the future: are the clocks in sync\?/);
+
+  const many = evaluateStatus({
+    redisAddress: "redis://r:6379/0",
+    leaseHolder: "m:1:x",
+    intervals: ["a", "b", "c", "d", "e"].map((name) => ({
+      slot: { ...lastSlot(p - 240, p - 180, "1m"), group: name },
+      seconds: 60,
+    })),
+  }, t);
+  assert.equal(many.status, "CRITICAL");
+  assert.equal(
+    many.summary,
+    "redis up, master lease held by m:1:x, 5 of 5 intervals not rotated on time (a:1m, b:1m, c:1m and 2 more)",
+  );
+  const one = evaluateStatus({
+    redisAddress: "redis://r:6379/0",
+    intervals: [{ slot: lastSlot(p - 60, p), seconds: 60 }],
+  }, t);
+  assert.equal(one.summary, "redis up, no master holds the lease, 1 interval rotated on time");
+  assert.equal(one.code, 1);
+});
