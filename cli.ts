@@ -43,7 +43,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .argument("<CONFIG>", CONFIG_HELP)
     .option(
       "-g, --group <GROUP>",
-      "group to read (required, except with -f prometheus: all groups)",
+      "group to read (required, except with -f prometheus: all groups, and -f munin-suggest)",
     )
     .option(
       "-i, --interval <INTERVAL>",

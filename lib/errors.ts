@@ -52,10 +52,19 @@ export class RedisError extends EclError {
    * `false` when Redis answered with an error, or the command was never sent.
    */
   readonly outcomeUnknown: boolean;
+  /**
+   * Whether Redis itself refused the command (an error reply such as `NOPERM` or `OOM`), as
+   * opposed to a connection problem: retrying will not help until someone fixes the cause.
+   */
+  readonly refused: boolean;
 
   /** Create a Redis error; `outcomeUnknown` says whether the command may have run. */
-  constructor(message: string, options?: ErrorOptions & { outcomeUnknown?: boolean }) {
+  constructor(
+    message: string,
+    options?: ErrorOptions & { outcomeUnknown?: boolean; refused?: boolean },
+  ) {
     super(message, options);
     this.outcomeUnknown = options?.outcomeUnknown ?? false;
+    this.refused = options?.refused ?? false;
   }
 }

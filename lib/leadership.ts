@@ -7,6 +7,7 @@
 import { hostname } from "node:os";
 import process from "node:process";
 import { clearInterval, setInterval } from "node:timers";
+import { RedisError } from "./errors.ts";
 import type { Store } from "./store.ts";
 
 /** How long the lease lasts without renewal. */
@@ -66,15 +67,22 @@ export class Leadership {
     this.#options.onChange?.(leader);
   }
 
-  /** Try to take the lease once, then keep renewing or trying. */
+  /**
+   * Try to take the lease once, then keep renewing or trying.
+   *
+   * @throws {RedisError} when Redis refuses the first attempt (e.g. `NOPERM`: the ACL user may not
+   * touch the lease key), which retrying would not fix
+   */
   async start(): Promise<void> {
-    await this.#tick();
+    const first = await this.#tick();
+    if (first instanceof RedisError && first.refused) throw first;
     this.#timer = setInterval(() => void this.#tick(), LEASE_RENEW_MS);
     this.#timer.unref();
   }
 
-  async #tick(): Promise<void> {
-    if (this.#busy) return;
+  /** One attempt to take or renew the lease; returns the error, if any. */
+  async #tick(): Promise<unknown> {
+    if (this.#busy) return undefined;
     this.#busy = true;
     const sent = this.#now();
     try {
@@ -84,9 +92,11 @@ export class Leadership {
     } catch (error) {
       this.#options.onError?.((error as Error).message);
       this.#dropLapsedLease();
+      return error;
     } finally {
       this.#busy = false;
     }
+    return undefined;
   }
 
   /** Stop competing and give the lease up, so that a standby takes over at once. */

@@ -6,6 +6,7 @@
  */
 import type { EclConfig, GroupConfig, IntervalConfig } from "./config.ts";
 import { nextBoundary, periodStart } from "./interval.ts";
+import { RedisError } from "./errors.ts";
 import type { Store } from "./store.ts";
 import { runAt, type Timer } from "./_timer.ts";
 import type { Leadership } from "./leadership.ts";
@@ -81,10 +82,15 @@ export class Master {
     const catchUp: Promise<void>[] = [];
     for (const group of this.#config.groups.values()) {
       for (const interval of group.intervals) {
-        catchUp.push(this.#rotate(group, interval, periodStart(now, interval.seconds), 0));
+        catchUp.push(this.#rotate(group, interval, periodStart(now, interval.seconds), 0, true));
       }
     }
-    await Promise.all(catchUp);
+    try {
+      await Promise.all(catchUp);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
   }
 
   #isLeader(): boolean {
@@ -123,6 +129,7 @@ export class Master {
     interval: IntervalConfig,
     boundary: number,
     failures: number,
+    starting = false,
   ): Promise<void> {
     if (this.#stopped) return;
     const started = performance.now();
@@ -138,6 +145,8 @@ export class Master {
       });
     } catch (error) {
       if (this.#stopped) return;
+      // At start, a refusal (NOPERM, a script error) is a setup problem: fail instead of retrying.
+      if (starting && error instanceof RedisError && error.refused) throw error;
       this.#options.onError?.((error as Error).message);
       // Retry; if boundaries passed meanwhile, rotate once, to the latest one.
       const delay = Math.min(RETRY_MIN_MS * 2 ** failures, RETRY_MAX_MS);

@@ -21,6 +21,21 @@ export const FlushStatus = {
 export type FlushStatus = typeof FlushStatus[keyof typeof FlushStatus];
 
 /**
+ * Lua: `allowed(command, ...)` asks Redis's ACL (7.0+) whether this user may run a command, so that
+ * a script refuses up front instead of stopping half-way with some writes done. On older Redis
+ * every command counts as allowed.
+ */
+const ACL_CHECK = `
+local function allowed(...)
+  if redis.acl_check_cmd then return redis.acl_check_cmd(...) end
+  return true
+end
+`;
+
+/** The error a script returns when the ACL forbids one of its commands. */
+export const NOPERM_REPLY = "NOPERM this user may not run every command ecl needs here";
+
+/**
  * Add counts of one period to (group, interval), exactly once.
  *
  * KEYS: cur:@ts, last:@ts, the writer's sequence key.
@@ -37,7 +52,11 @@ export type FlushStatus = typeof FlushStatus[keyof typeof FlushStatus];
  * Periods are compared as `floor(ts / len) * len`, because the Python master writes `cur:@ts`
  * as the time its timer fired, a little after the boundary.
  */
-export const FLUSH_SCRIPT = `
+export const FLUSH_SCRIPT = ACL_CHECK + `
+if not (allowed('SET', KEYS[3], '0') and allowed('GET', KEYS[1]) and allowed('GET', KEYS[2])
+    and allowed('INCRBY', ARGV[5] .. 'x', '1') and allowed('INCRBY', ARGV[6] .. 'x', '1')) then
+  return redis.error_reply('${NOPERM_REPLY}')
+end
 local len = tonumber(ARGV[1])
 local period = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
@@ -68,7 +87,15 @@ local result = {status}
 if status == ${FlushStatus.Discarded} then return result end
 for i = 9, #ARGV, 2 do
   local reply = redis.pcall('INCRBY', prefix .. ARGV[i], ARGV[i + 1])
-  if type(reply) == 'table' and reply.err then result[#result + 1] = ARGV[i] end
+  if type(reply) == 'table' and reply.err then
+    -- A counter that is not an integer (or would overflow) is skipped; anything else is an error.
+    local err = reply.err
+    if not (string.find(err, 'not an integer', 1, true) or string.find(err, 'overflow', 1, true)
+        or string.find(err, 'WRONGTYPE', 1, true)) then
+      return redis.error_reply(err)
+    end
+    result[#result + 1] = ARGV[i]
+  end
 end
 return result
 `;
@@ -85,11 +112,20 @@ return result
  * event that saw nothing in a period disappears after the next rotation (as in the original).
  * Predeclared events: `last` gets the value of `cur` (0 when absent), `cur` is set to 0.
  */
-export const ROTATE_SCRIPT = `
+export const ROTATE_SCRIPT = ACL_CHECK + `
 local boundary = tonumber(ARGV[1])
 local len = tonumber(ARGV[2])
 local curPrefix = ARGV[3]
 local lastPrefix = ARGV[4]
+-- Refuse before writing anything: a rotation stopped half-way and retried would lose counts.
+local ok = allowed('GET', KEYS[1]) and allowed('SET', KEYS[1], '0') and allowed('SET', KEYS[2], '0')
+  and allowed('DEL', KEYS[2]) and allowed('GET', curPrefix .. 'x')
+  and allowed('SET', curPrefix .. 'x', '0') and allowed('SET', lastPrefix .. 'x', '0')
+if ARGV[7] == '1' then
+  ok = ok and allowed('SCAN', '0') and allowed('DEL', lastPrefix .. 'x')
+    and allowed('RENAME', curPrefix .. 'x', lastPrefix .. 'x')
+end
+if not ok then return redis.error_reply('${NOPERM_REPLY}') end
 local ts = tonumber(redis.call('GET', KEYS[1]))
 if ts and math.floor(ts / len) * len >= boundary then return -1 end
 local declared = {}

@@ -6,6 +6,7 @@
 import { ClientClosedError, ClientOfflineError, createClient, ErrorReply } from "@redis/client";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import type { GroupConfig, IntervalConfig, RedisConfig } from "./config.ts";
 import { redisAddress } from "./config.ts";
 import { ConfigError, RedisError } from "./errors.ts";
@@ -144,7 +145,8 @@ export class Store {
           : false,
         ...(tls === undefined ? {} : {
           tls: true as const,
-          servername: config.host,
+          // SNI takes host names only; a certificate for an address is still checked.
+          servername: isIP(config.host) === 0 ? config.host : undefined,
           ca: readPem(tls.caFile, "ca_file"),
           cert: readPem(tls.certFile, "cert_file"),
           key: readPem(tls.keyFile, "key_file"),
@@ -152,6 +154,8 @@ export class Store {
         }),
       },
       disableOfflineQueue: options.offlineQueue === false,
+      // No CLIENT SETINFO: a minimal ACL user would see it refused in ACL LOG.
+      disableClientInfo: true,
       database: config.db,
       username: config.username,
       password: config.password,
@@ -313,9 +317,7 @@ export class Store {
     } catch (error) {
       throw new RedisError(
         `Cannot renew the master lease in Redis at ${this.address}: ${errorText(error)}`,
-        {
-          cause: error,
-        },
+        { cause: error, refused: error instanceof ErrorReply },
       );
     }
   }
@@ -383,7 +385,11 @@ export class Store {
   #wrap(action: string, group: string, interval: string, error: unknown): RedisError {
     return new RedisError(
       `Cannot ${action} ${group}:${interval} in Redis at ${this.address}: ${errorText(error)}`,
-      { cause: error, outcomeUnknown: !wasNotRun(error) },
+      {
+        cause: error,
+        outcomeUnknown: !wasNotRun(error),
+        refused: error instanceof ErrorReply,
+      },
     );
   }
 

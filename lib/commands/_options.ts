@@ -3,6 +3,13 @@
 /** Which interval(s) `ecl read` prints. */
 export type ReadWhich = "last" | "current" | "both";
 /** Output formats of `ecl read`. */
-export const READ_FORMATS = ["text", "json", "munin", "munin-config", "prometheus"] as const;
+export const READ_FORMATS = [
+  "text",
+  "json",
+  "munin",
+  "munin-config",
+  "munin-suggest",
+  "prometheus",
+] as const;
 /** One of {@link READ_FORMATS}. */
 export type ReadFormat = typeof READ_FORMATS[number];

@@ -83,9 +83,16 @@ export async function runMaster(options: MasterCommandOptions): Promise<number> 
   printInfo(
     `master ${leadership.id} started: ${config.groups.size} groups, ${pairs} intervals, Redis at ${store.address}`,
   );
-  await leadership.start();
-  if (!leadership.isLeader) printInfo("this master is a standby");
-  await master.start();
+  try {
+    await leadership.start();
+    if (!leadership.isLeader) printInfo("this master is a standby");
+    await master.start();
+  } catch (error) {
+    // Redis refused the lease or a rotation (e.g. the ACL user lacks a command): exit 3.
+    await leadership.stop();
+    await store.close();
+    throw error;
+  }
   const signal = await stop;
   printInfo(`master stopping (${signal})`);
   await master.stop();

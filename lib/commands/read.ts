@@ -84,6 +84,10 @@ async function render(
       now,
     );
   }
+  if (options.format === "munin-suggest") {
+    const { muninSuggest } = await import("./_munin.ts");
+    return muninSuggest(config, options.group);
+  }
   const group = findGroup(config, options.group!);
   const interval = findInterval(group, options.interval);
   if (options.format === "munin" || options.format === "munin-config") {
@@ -106,7 +110,11 @@ async function render(
 function watchSeconds(watch: string | true, config: EclConfig, options: ReadOptions): number {
   if (watch === true) {
     if (options.group === undefined) return DEFAULT_WATCH_SECONDS;
-    return findInterval(findGroup(config, options.group), options.interval).seconds;
+    const group = findGroup(config, options.group);
+    if (options.interval === undefined && group.intervals.length > 1) {
+      return Math.min(...group.intervals.map((interval) => interval.seconds));
+    }
+    return findInterval(group, options.interval).seconds;
   }
   const seconds = Number(watch);
   if (!Number.isFinite(seconds) || seconds <= 0) {
@@ -120,11 +128,18 @@ function watchSeconds(watch: string | true, config: EclConfig, options: ReadOpti
 /** Read and print (again and again with `watch`, until SIGINT); returns the exit code. */
 export async function runRead(options: ReadOptions): Promise<number> {
   const config = await loadConfig(options.config);
-  if (options.group === undefined && options.format !== "prometheus") {
+  if (
+    options.group === undefined && options.format !== "prometheus" &&
+    options.format !== "munin-suggest"
+  ) {
     throw new RangeError("required option '-g, --group <GROUP>' not specified");
   }
+  // Unknown names fail before connecting (Prometheus output takes every interval of a group).
   if (options.group !== undefined) {
-    findInterval(findGroup(config, options.group), options.interval);
+    const group = findGroup(config, options.group);
+    if (options.format !== "prometheus" || options.interval !== undefined) {
+      findInterval(group, options.interval);
+    }
   }
   const store = new Store(config.redis, { reconnect: false });
   try {
