@@ -14,6 +14,7 @@ import { workloads as multiprocess } from "./multiprocess.ts";
 import { workloads as rotate } from "./rotate.ts";
 import { workloads as oneshot } from "./oneshot.ts";
 import { workloads as memory } from "./memory.ts";
+import { workloads as stdin } from "./stdin.ts";
 
 /** Every workload, in table order. */
 export const workloads: Workload[] = [
@@ -24,6 +25,7 @@ export const workloads: Workload[] = [
   ...rotate,
   ...oneshot,
   ...memory,
+  ...stdin,
 ];
 
 if (import.meta.main) await benchMain(workloads);

@@ -278,17 +278,23 @@ export class EventGroup implements EventGroupLike {
    * Write every pending batch, one atomic script call per (interval, period), all pipelined.
    * Batches whose outcome is unknown (the connection broke after sending) are resent first, as
    * they were and with their numbers, so Redis adds each at most once.
-   * @returns whether some counts wait for the master to open their period
+   * @returns whether another round is needed (counts wait for the master to open their period, or
+   * this round only settled batches of unknown outcome)
    */
   async #flushRound(): Promise<boolean> {
     const accumulator = this.#accumulator;
     if (accumulator === undefined || this.#nothingPending()) return false;
     const now = this.#seconds();
+    // Batches of unknown outcome go alone, in order: no later number may reach Redis before they
+    // are settled, or the script would take one that never ran for a duplicate.
+    const resending = this.#unconfirmed.length > 0;
     const batches = this.#unconfirmed;
     this.#unconfirmed = [];
-    for (const batch of accumulator.take(now)) {
-      for (const part of splitBatch(batch, MAX_EVENTS_PER_WRITE)) {
-        batches.push({ ...part, seq: ++this.#seq });
+    if (!resending) {
+      for (const batch of accumulator.take(now)) {
+        for (const part of splitBatch(batch, MAX_EVENTS_PER_WRITE)) {
+          batches.push({ ...part, seq: ++this.#seq });
+        }
       }
     }
     let size = 0;
@@ -303,11 +309,12 @@ export class EventGroup implements EventGroupLike {
       const batch = batches[index];
       if (outcome.status === "rejected") {
         failure ??= outcome.reason;
-        if (outcome.reason instanceof RedisError && outcome.reason.outcomeUnknown) {
-          this.#unconfirmed.push(batch);
-        } else {
-          retry.push(batch);
-        }
+        // Still unknown whether it ran: a resent batch stays unknown whatever this attempt says
+        // (its first attempt may have run); a new one whose send failed for sure is merged back.
+        const unknown = resending ||
+          (outcome.reason instanceof RedisError && outcome.reason.outcomeUnknown);
+        if (unknown) this.#unconfirmed.push(batch);
+        else retry.push(batch);
         return;
       }
       const { status, rejected } = outcome.value;
@@ -330,6 +337,11 @@ export class EventGroup implements EventGroupLike {
     this.#failures = 0;
     this.#reportRefused();
     if (deferred) this.#retryLater(DEFER_RETRY_MS);
+    if (resending) {
+      // The batches of unknown outcome are settled; what was logged meanwhile goes next.
+      this.#again = true;
+      return true;
+    }
     return deferred;
   }
 

@@ -361,3 +361,29 @@ Deno.test("ecl runs every command with only the permissions the compiled binarie
     assert.match(decode(stopped.stderr), /master .* started/);
     await Deno.remove(config);
   }));
+
+Deno.test("ecl read --watch prints a block per refresh off a terminal and stops on SIGINT", () =>
+  withRedis(async (server) => {
+    const config = await configFor(server);
+    const raw = await server.client();
+    await raw.set("requests:5m:last:req1", "4");
+    const { spawnScript } = await import("./_process.ts");
+    const child = spawnScript("cli.ts", [
+      "read",
+      config,
+      "-g",
+      "requests",
+      "-i",
+      "5m",
+      "--watch",
+      "0.3",
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.kill("SIGINT");
+    const output = await child.output();
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    const blocks = new TextDecoder().decode(output.stdout).split("\n\n").filter((b) => b !== "");
+    assert.ok(blocks.length >= 2, `${blocks.length} blocks`);
+    for (const block of blocks) assert.equal(block, "error:0\nreq1:4\nreq2:0");
+    await Deno.remove(config);
+  }));
