@@ -3,13 +3,9 @@ import { loadConfig } from "../config.ts";
 import { Leadership, masterId } from "../leadership.ts";
 import { Master, type RotationReport } from "../master.ts";
 import { Store } from "../store.ts";
+import { waitForStop } from "./_signals.ts";
 import { ExitCode } from "./_exit.ts";
 import { printInfo, printWarning } from "./_io.ts";
-
-/** Signals that stop the master cleanly. */
-const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM"];
-/** A timer that keeps the process alive while it waits for a signal. */
-const KEEPALIVE_MS = 1 << 30;
 
 /** Options of {@link runMaster}. */
 export interface MasterCommandOptions {
@@ -28,27 +24,6 @@ export function formatRotation(report: RotationReport): string {
     : `rotated ${what}: ${report.events} events in ${report.durationMs.toFixed(1)} ms`;
 }
 
-/** Resolve with the name of the first stop signal received. */
-function waitForStopSignal(): Promise<Deno.Signal> {
-  return new Promise((resolve) => {
-    const keepalive = setInterval(() => {}, KEEPALIVE_MS);
-    const listeners: [Deno.Signal, () => void][] = [];
-    for (const signal of STOP_SIGNALS) {
-      const listener = () => {
-        clearInterval(keepalive);
-        for (const [s, l] of listeners) Deno.removeSignalListener(s, l);
-        resolve(signal);
-      };
-      try {
-        Deno.addSignalListener(signal, listener);
-        listeners.push([signal, listener]);
-      } catch {
-        // Not every platform has every signal (Windows has no SIGTERM).
-      }
-    }
-  });
-}
-
 /** Run the master until SIGINT or SIGTERM; returns the exit code. */
 export async function runMaster(options: MasterCommandOptions): Promise<number> {
   const config = await loadConfig(options.config);
@@ -64,7 +39,7 @@ export async function runMaster(options: MasterCommandOptions): Promise<number> 
     await store.close();
     throw error;
   }
-  const stop = waitForStopSignal();
+  const stop = waitForStop();
   const leadership = new Leadership(store, masterId(), {
     onChange: (leader) =>
       printInfo(leader ? "this master now leads (holds the lease)" : "this master is a standby"),
@@ -89,11 +64,12 @@ export async function runMaster(options: MasterCommandOptions): Promise<number> 
     await master.start();
   } catch (error) {
     // Redis refused the lease or a rotation (e.g. the ACL user lacks a command): exit 3.
+    stop.dispose();
     await leadership.stop();
     await store.close();
     throw error;
   }
-  const signal = await stop;
+  const signal = await stop.signal;
   printInfo(`master stopping (${signal})`);
   await master.stop();
   await leadership.stop();

@@ -6,6 +6,7 @@ import { CUR, LAST } from "../keys.ts";
 import { readSlot, type SlotCounts, slotHealth } from "../reader.ts";
 import { Store } from "../store.ts";
 import { readMetrics } from "../metrics.ts";
+import { waitForStop } from "./_signals.ts";
 import { ExitCode } from "./_exit.ts";
 import type { ReadFormat, ReadWhich } from "./_options.ts";
 import { printWarning, writeStdout } from "./_io.ts";
@@ -150,7 +151,7 @@ export async function runRead(options: ReadOptions): Promise<number> {
     }
     const everyMs = watchSeconds(options.watch, config, options) * 1000;
     const terminal = Deno.stdout.isTerminal();
-    const stop = waitForSignal("SIGINT");
+    const stop = waitForStop(["SIGINT"]);
     while (true) {
       const text = await render(store, config, options);
       // On a terminal: redraw in place; elsewhere: one block per refresh.
@@ -163,14 +164,4 @@ export async function runRead(options: ReadOptions): Promise<number> {
   } finally {
     await store.close();
   }
-}
-
-/** Resolve `signal` when SIGINT arrives; `dispose()` removes the listener. */
-function waitForSignal(name: Deno.Signal): { signal: Promise<"stop">; dispose: () => void } {
-  let listener = () => {};
-  const signal = new Promise<"stop">((resolve) => {
-    listener = () => resolve("stop");
-    Deno.addSignalListener(name, listener);
-  });
-  return { signal, dispose: () => Deno.removeSignalListener(name, listener) };
 }

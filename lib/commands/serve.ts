@@ -17,6 +17,7 @@ import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from "../format/prometheus.
 import { RedisError } from "../errors.ts";
 import { readSnapshot } from "../metrics.ts";
 import { Store } from "../store.ts";
+import { waitForStop } from "./_signals.ts";
 import { ExitCode } from "./_exit.ts";
 import { printInfo, printWarning } from "./_io.ts";
 
@@ -25,8 +26,6 @@ export const MAX_CONCURRENT_REQUESTS = 4;
 /** How long a request waits for Redis before it reports it down. */
 export const REQUEST_TIMEOUT_MS = 5000;
 
-/** Signals that stop the server cleanly. */
-const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM"];
 const TEXT = "text/plain; charset=utf-8";
 const ALLOWED_METHODS = "GET, HEAD";
 
@@ -132,25 +131,6 @@ export function createHandler(
   };
 }
 
-/** Resolve with the name of the first stop signal received. */
-function waitForStopSignal(): Promise<Deno.Signal> {
-  return new Promise((resolve) => {
-    const listeners: [Deno.Signal, () => void][] = [];
-    for (const signal of STOP_SIGNALS) {
-      const listener = () => {
-        for (const [s, l] of listeners) Deno.removeSignalListener(s, l);
-        resolve(signal);
-      };
-      try {
-        Deno.addSignalListener(signal, listener);
-        listeners.push([signal, listener]);
-      } catch {
-        // Not every platform has every signal (Windows has no SIGTERM).
-      }
-    }
-  });
-}
-
 /** Serve until SIGINT or SIGTERM; returns the exit code. */
 export async function runServe(options: ServeOptions): Promise<number> {
   const address = parseListen(options.listen);
@@ -181,10 +161,10 @@ export async function runServe(options: ServeOptions): Promise<number> {
       `Cannot listen on ${urlHost(address.hostname, address.port)}: ${(error as Error).message}`,
     );
   }
-  const stop = waitForStopSignal();
+  const stop = waitForStop();
   // Connect now (in the background, retrying): an outage is reported before the first scrape.
   store.connect().catch(() => {});
-  const signal = await stop;
+  const signal = await stop.signal;
   printInfo(`serve stopping (${signal})`);
   controller.abort();
   await server.finished;
