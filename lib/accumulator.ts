@@ -53,13 +53,17 @@ export function splitBatch(batch: Batch, maxEvents: number): Batch[] {
   return parts;
 }
 
+/** What {@link Accumulator.addToOpen} returns when the event is not in the open window. */
+export const NOT_OPEN = -2;
+
 /** What {@link Accumulator.add} returns when a new event would exceed `maxKeys`. */
 export const REFUSED = -1;
 
 /** Pending counts of one group. */
 export class Accumulator {
   readonly #lengths: readonly number[];
-  readonly #open = new Map<string, number>();
+  /** The open window: event → its count box (a box, so that adding is one lookup). */
+  readonly #open = new Map<string, { n: number }>();
   #openPeriods: number[];
   readonly #batches = new Map<string, Batch>();
   readonly #maxKeys: number;
@@ -87,16 +91,22 @@ export class Accumulator {
    * as if the open window's events were new to every interval: a bound, not an exact size).
    */
   add(event: string, count: number): number {
-    const before = this.#open.get(event);
-    if (
-      before === undefined &&
-      (this.#open.size + 1) * this.#lengths.length + this.#sealedKeys > this.#maxKeys
-    ) {
+    const box = this.#open.get(event);
+    if (box !== undefined) return box.n += count;
+    if ((this.#open.size + 1) * this.#lengths.length + this.#sealedKeys > this.#maxKeys) {
       return REFUSED;
     }
-    const total = (before ?? 0) + count;
-    this.#open.set(event, total);
-    return total;
+    this.#open.set(event, { n: count });
+    return count;
+  }
+
+  /**
+   * Add `count` to `event` if it is in the open window already (the hot path: one lookup);
+   * returns its count there, or {@link NOT_OPEN} (then nothing was added: use {@link add}).
+   */
+  addToOpen(event: string, count: number): number {
+    const box = this.#open.get(event);
+    return box === undefined ? NOT_OPEN : box.n += count;
   }
 
   /** Whether nothing is pending. */
@@ -138,10 +148,14 @@ export class Accumulator {
         const batch = this.#batchFor(index, period);
         if (batch.counts.size === 0) {
           // Common case: one window per batch; copy instead of merging entry by entry.
-          for (const [event, count] of open) batch.counts.set(event, count);
+          for (const [event, box] of open) batch.counts.set(event, box.n);
           this.#sealedKeys += open.size;
         } else {
-          this.#sealedKeys += addTo(batch.counts, open);
+          for (const [event, box] of open) {
+            const before = batch.counts.get(event);
+            if (before === undefined) this.#sealedKeys++;
+            batch.counts.set(event, (before ?? 0) + box.n);
+          }
         }
       });
       // Cleared, not replaced: `add()` keeps seeing the same map, and stays optimised.
@@ -172,7 +186,7 @@ export class Accumulator {
   /** Pending count of `event` in the period of interval `intervalIndex` that contains `nowSeconds`. */
   pendingCount(event: string, intervalIndex: number, nowSeconds: number): number {
     const period = periodStart(nowSeconds, this.#lengths[intervalIndex]);
-    let count = this.#openPeriods[intervalIndex] === period ? this.#open.get(event) ?? 0 : 0;
+    let count = this.#openPeriods[intervalIndex] === period ? this.#open.get(event)?.n ?? 0 : 0;
     count += this.#batches.get(`${intervalIndex}|${period}`)?.counts.get(event) ?? 0;
     return count;
   }

@@ -5,7 +5,7 @@
  * @module
  */
 import { clearInterval, clearTimeout, setImmediate, setInterval, setTimeout } from "node:timers";
-import { Accumulator, type Batch, REFUSED, splitBatch } from "./accumulator.ts";
+import { Accumulator, type Batch, NOT_OPEN, REFUSED, splitBatch } from "./accumulator.ts";
 import { checkEventId, type GroupConfig, type IntervalConfig } from "./config.ts";
 import { NotFoundError, RedisError } from "./errors.ts";
 import { nextBoundary } from "./interval.ts";
@@ -163,16 +163,6 @@ export class EventGroup implements EventGroupLike {
    * @returns whether the count was accepted
    */
   log(eventId: string, count = 1): boolean {
-    if (!this.#declared.has(eventId) && !this.#accepts(eventId)) return false;
-    if (!Number.isSafeInteger(count) || count <= 0) {
-      this.#warnOnce(
-        `count:${count}`,
-        `Cannot log count ${String(count)} of event ${JSON.stringify(eventId)} in group ${
-          JSON.stringify(this.name)
-        }: expected a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`,
-      );
-      return false;
-    }
     if (this.#closed) {
       this.#warnOnce(
         "closed",
@@ -180,10 +170,26 @@ export class EventGroup implements EventGroupLike {
       );
       return false;
     }
-    const total = this.#pending().add(eventId, count);
-    if (total === REFUSED) {
-      this.#refuse(count);
-      return false;
+    const pending = this.#accumulator ?? this.#pending();
+    const validCount = Number.isSafeInteger(count) && count > 0;
+    // Hot path: an event already counted in this window was accepted already; one lookup.
+    let total = validCount ? pending.addToOpen(eventId, count) : NOT_OPEN;
+    if (total === NOT_OPEN) {
+      if (!this.#declared.has(eventId) && !this.#accepts(eventId)) return false;
+      if (!validCount) {
+        this.#warnOnce(
+          `count:${count}`,
+          `Cannot log count ${String(count)} of event ${JSON.stringify(eventId)} in group ${
+            JSON.stringify(this.name)
+          }: expected a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`,
+        );
+        return false;
+      }
+      total = pending.add(eventId, count);
+      if (total === REFUSED) {
+        this.#refuse(count);
+        return false;
+      }
     }
     if (!this.#cached) {
       if (!this.#flushScheduled) {
