@@ -32,6 +32,11 @@ local function allowed(...)
 end
 `;
 
+/** Keys asked for per `SCAN` inside the rotation script. */
+const SCAN_COUNT = 2000;
+/** Keys per `DEL` inside the rotation script (well below Lua's limit on `unpack`). */
+const DEL_CHUNK = 1000;
+
 /** The error a script returns when the ACL forbids one of its commands. */
 export const NOPERM_REPLY = "NOPERM this user may not run every command ecl needs here";
 
@@ -132,26 +137,37 @@ local declared = {}
 for i = 8, #ARGV do declared[ARGV[i]] = true end
 local rotated = 0
 if ARGV[7] == '1' then
-  local function dynamicKeys(pattern, prefixLength)
-    local found = {}
-    local cursor = '0'
-    repeat
-      local reply = redis.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000)
-      cursor = reply[1]
-      for _, key in ipairs(reply[2]) do
-        local id = string.sub(key, prefixLength + 1)
-        if not declared[id] then found[key] = id end
+  local hasDeclared = #ARGV >= 8
+  -- Dynamic last keys of the previous rotation: deleted in bulk, SCAN batch by batch.
+  local cursor = '0'
+  repeat
+    local reply = redis.call('SCAN', cursor, 'MATCH', ARGV[6], 'COUNT', ${SCAN_COUNT})
+    cursor = reply[1]
+    local keys = {}
+    for _, key in ipairs(reply[2]) do
+      if not (hasDeclared and declared[string.sub(key, #lastPrefix + 1)]) then
+        keys[#keys + 1] = key
+        if #keys == ${DEL_CHUNK} then
+          redis.call('DEL', unpack(keys))
+          keys = {}
+        end
       end
-    until cursor == '0'
-    return found
-  end
-  for key in pairs(dynamicKeys(ARGV[6], #lastPrefix)) do
-    redis.call('DEL', key)
-  end
-  for key, id in pairs(dynamicKeys(ARGV[5], #curPrefix)) do
-    redis.call('RENAME', key, lastPrefix .. id)
-    rotated = rotated + 1
-  end
+    end
+    if #keys > 0 then redis.call('DEL', unpack(keys)) end
+  until cursor == '0'
+  -- Dynamic cur keys: renamed to last as they are found (a renamed key leaves the pattern).
+  cursor = '0'
+  repeat
+    local reply = redis.call('SCAN', cursor, 'MATCH', ARGV[5], 'COUNT', ${SCAN_COUNT})
+    cursor = reply[1]
+    for _, key in ipairs(reply[2]) do
+      local id = string.sub(key, #curPrefix + 1)
+      -- SCAN may return a key twice: the second RENAME finds it gone and fails harmlessly.
+      if not declared[id] and redis.pcall('RENAME', key, lastPrefix .. id).ok then
+        rotated = rotated + 1
+      end
+    end
+  until cursor == '0'
 end
 for id in pairs(declared) do
   local value = redis.call('GET', curPrefix .. id) or '0'
