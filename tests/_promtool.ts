@@ -5,7 +5,7 @@
  * `parse-prometheus-text-format` parses it instead (no lint then, beyond HELP and TYPE).
  */
 import assert from "node:assert/strict";
-import parsePrometheus from "npm:parse-prometheus-text-format@^1.1.1";
+import parsePrometheus from "parse-prometheus-text-format";
 
 /** Parse with the npm parser: every line must parse, every family have HELP and TYPE gauge. */
 function assertParses(text: string): void {
