@@ -74,6 +74,20 @@ export interface RedisSpec {
   password?: string | number;
   /** `true`, or TLS settings, to connect with TLS. @default false */
   tls?: boolean | TlsSpec;
+  /** Follow the master that Redis Sentinel names, instead of one fixed `host`/`url`. */
+  sentinel?: SentinelSpec;
+}
+
+/** The `redis.sentinel` section as written in YAML. */
+export interface SentinelSpec {
+  /** Name of the monitored master (`sentinel monitor <name> …`). */
+  name: string;
+  /** Sentinels to ask: `host:port` strings (port 26379 when left out) or `{ host, port }`. */
+  nodes: readonly (string | { host: string; port?: number })[];
+  /** ACL user name for the sentinels, when they require one. */
+  username?: string;
+  /** Password for the sentinels, when they require one. */
+  password?: string;
 }
 
 /** One interval of a group. */
@@ -128,6 +142,20 @@ export interface RedisConfig {
   readonly password: string | undefined;
   /** TLS settings, or `undefined` for plain TCP. */
   readonly tls: TlsConfig | undefined;
+  /** Redis Sentinel settings; `host` and `port` are then those of the first sentinel. */
+  readonly sentinel?: SentinelConfig | undefined;
+}
+
+/** Validated Redis Sentinel settings. */
+export interface SentinelConfig {
+  /** Name of the monitored master. */
+  readonly name: string;
+  /** The sentinels. */
+  readonly nodes: readonly { readonly host: string; readonly port: number }[];
+  /** ACL user name for the sentinels. */
+  readonly username: string | undefined;
+  /** Password for the sentinels. */
+  readonly password: string | undefined;
 }
 
 /** A validated configuration. */
@@ -151,7 +179,19 @@ const GROUP_KEYS = [
   "sync_limit",
   "max_pending_keys",
 ] as const;
-const REDIS_KEYS = ["url", "host", "port", "db", "username", "password", "tls"] as const;
+const REDIS_KEYS = [
+  "url",
+  "host",
+  "port",
+  "db",
+  "username",
+  "password",
+  "tls",
+  "sentinel",
+] as const;
+const SENTINEL_KEYS = ["name", "nodes", "username", "password"] as const;
+/** Port of a sentinel given without one. */
+export const DEFAULT_SENTINEL_PORT = 26379;
 const TLS_KEYS = ["ca_file", "cert_file", "key_file", "reject_unauthorized"] as const;
 const URL_PROTOCOLS: Readonly<Record<string, boolean>> = { "redis:": false, "rediss:": true };
 const MAX_PORT = 65535;
@@ -443,6 +483,44 @@ function decodeUrlPart(check: Checker, text: string, what: string, path: string)
   }
 }
 
+function parseSentinel(check: Checker, raw: unknown, path: string): SentinelConfig {
+  const spec = check.mapping(raw, path, SENTINEL_KEYS);
+  const name = check.string(spec.name, member(path, "name"));
+  if (name === "") check.fail(member(path, "name"), "Expected the name of the monitored master");
+  const list = check.list(spec.nodes, member(path, "nodes"));
+  if (list.length === 0) check.fail(member(path, "nodes"), "Expected at least one sentinel");
+  const nodes = list.map((node, index) => {
+    const at = `${member(path, "nodes")}[${index}]`;
+    if (typeof node === "string") {
+      const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(node);
+      const port = match?.[3] === undefined ? DEFAULT_SENTINEL_PORT : Number(match[3]);
+      if (match === null || port < 1 || port > MAX_PORT) {
+        check.fail(at, `Cannot parse sentinel address ${show(node)}: expected host:port`);
+      }
+      return { host: match[1] ?? match[2], port };
+    }
+    const address = check.mapping(node, at, ["host", "port"]);
+    return {
+      host: check.string(address.host, member(at, "host")),
+      port: address.port === undefined
+        ? DEFAULT_SENTINEL_PORT
+        : check.integer(address.port, member(at, "port"), 1, MAX_PORT),
+    };
+  });
+  const secret = spec.password;
+  if (secret !== undefined && typeof secret !== "string") {
+    check.fail(member(path, "password"), "Expected a string (value not shown)");
+  }
+  return {
+    name,
+    nodes,
+    username: spec.username === undefined
+      ? undefined
+      : check.string(spec.username, member(path, "username")),
+    password: secret as string | undefined,
+  };
+}
+
 /**
  * Validate the `redis:` section (absent means `localhost:6379`, db 0).
  *
@@ -463,6 +541,26 @@ export function parseRedis(raw: unknown, file?: string, path = "redis"): RedisCo
     check.fail(member(path, "password"), `Expected a string, got ${type} (value not shown)`);
   }
   const checkedPassword = password as string | undefined;
+  if (spec.sentinel !== undefined) {
+    for (const key of ["url", "host", "port"]) {
+      if (spec[key] !== undefined) {
+        check.fail(
+          member(path, key),
+          `Cannot combine ${show(key)} with "sentinel": the sentinels name the master`,
+        );
+      }
+    }
+    const sentinel = parseSentinel(check, spec.sentinel, member(path, "sentinel"));
+    return {
+      host: sentinel.nodes[0].host,
+      port: sentinel.nodes[0].port,
+      db: spec.db === undefined ? DEFAULT_REDIS_DB : check.integer(spec.db, member(path, "db"), 0),
+      username,
+      password: checkedPassword,
+      tls,
+      sentinel,
+    };
+  }
   if (spec.url !== undefined) {
     for (const key of ["host", "port", "db"]) {
       if (spec[key] !== undefined) {
@@ -578,8 +676,14 @@ export function redactUrl(text: string): string {
 
 /** `host:port/db` of a Redis config, for messages (never the password). */
 export function redisAddress(config: RedisConfig): string {
-  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  const scheme = config.tls === undefined ? "redis" : "rediss";
+  const hostPort = (host: string, port: number) =>
+    `${host.includes(":") ? `[${host}]` : host}:${port}`;
   const user = config.username === undefined ? "" : `${encodeURIComponent(config.username)}@`;
-  return `${scheme}://${user}${host}:${config.port}/${config.db}`;
+  if (config.sentinel !== undefined) {
+    const nodes = config.sentinel.nodes.map((node) => hostPort(node.host, node.port)).join(",");
+    const scheme = config.tls === undefined ? "redis-sentinel" : "rediss-sentinel";
+    return `${scheme}://${user}${nodes}/${config.sentinel.name}/${config.db}`;
+  }
+  const scheme = config.tls === undefined ? "redis" : "rediss";
+  return `${scheme}://${user}${hostPort(config.host, config.port)}/${config.db}`;
 }

@@ -3,7 +3,13 @@
  * else in ecl talks to Redis or builds keys.
  * @module
  */
-import { ClientClosedError, ClientOfflineError, createClient, ErrorReply } from "@redis/client";
+import {
+  ClientClosedError,
+  ClientOfflineError,
+  createClient,
+  createSentinel,
+  ErrorReply,
+} from "@redis/client";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
@@ -69,6 +75,27 @@ export interface FlushResult {
   readonly rejected: readonly string[];
 }
 
+/**
+ * What ecl uses of a node-redis connection: a plain client and a Sentinel client both have it.
+ * (Typed here, so that the two differently typed clients are used through one surface.)
+ */
+interface Connection {
+  readonly isReady: boolean;
+  readonly isOpen: boolean;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  off(event: string, listener: (...args: never[]) => void): unknown;
+  connect(): Promise<unknown>;
+  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  mGet(keys: string[]): Promise<(string | null)[]>;
+  scan(
+    cursor: string,
+    options: { MATCH: string; COUNT: number },
+  ): Promise<{ cursor: string; keys: string[] }>;
+  close(): Promise<unknown>;
+  destroy(): unknown;
+}
+
 /** Options of a {@link Store}. */
 export interface StoreOptions {
   /**
@@ -122,7 +149,7 @@ function readPem(file: string | undefined, key: string): string | undefined {
 export class Store {
   readonly #config: RedisConfig;
   readonly #options: StoreOptions;
-  readonly #client;
+  readonly #client: Connection;
   #connecting: Promise<void> | undefined;
   #outage = false;
   #closed = false;
@@ -135,31 +162,46 @@ export class Store {
     this.#options = options;
     const reconnect = options.reconnect ?? true;
     const tls = config.tls;
-    this.#client = createClient({
-      socket: {
-        host: config.host,
-        port: config.port,
-        connectTimeout: CONNECT_TIMEOUT_MS,
-        reconnectStrategy: reconnect
-          ? (retries: number) => Math.min(RECONNECT_MIN_MS * 2 ** retries, RECONNECT_MAX_MS)
-          : false,
-        ...(tls === undefined ? {} : {
-          tls: true as const,
-          // SNI takes host names only; a certificate for an address is still checked.
-          servername: isIP(config.host) === 0 ? config.host : undefined,
-          ca: readPem(tls.caFile, "ca_file"),
-          cert: readPem(tls.certFile, "cert_file"),
-          key: readPem(tls.keyFile, "key_file"),
-          rejectUnauthorized: tls.rejectUnauthorized,
-        }),
-      },
+    const socket = {
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      reconnectStrategy: reconnect
+        ? (retries: number) => Math.min(RECONNECT_MIN_MS * 2 ** retries, RECONNECT_MAX_MS)
+        : false as const,
+      ...(tls === undefined ? {} : {
+        tls: true as const,
+        // SNI takes host names only; a certificate for an address is still checked.
+        servername: isIP(config.host) === 0 ? config.host : undefined,
+        ca: readPem(tls.caFile, "ca_file"),
+        cert: readPem(tls.certFile, "cert_file"),
+        key: readPem(tls.keyFile, "key_file"),
+        rejectUnauthorized: tls.rejectUnauthorized,
+      }),
+    };
+    const nodeOptions = {
       disableOfflineQueue: options.offlineQueue === false,
       // No CLIENT SETINFO: a minimal ACL user would see it refused in ACL LOG.
       disableClientInfo: true,
       database: config.db,
       username: config.username,
       password: config.password,
-    });
+    };
+    const sentinel = config.sentinel;
+    this.#client = (sentinel === undefined
+      ? createClient({
+        ...nodeOptions,
+        socket: { ...socket, host: config.host, port: config.port },
+      })
+      : createSentinel({
+        name: sentinel.name,
+        sentinelRootNodes: sentinel.nodes.map((node) => ({ host: node.host, port: node.port })),
+        nodeClientOptions: { ...nodeOptions, socket },
+        sentinelClientOptions: {
+          socket,
+          disableClientInfo: true,
+          username: sentinel.username,
+          password: sentinel.password,
+        },
+      })) as unknown as Connection;
     this.#client.on("error", (error: Error) => this.#onError(error));
     this.#client.on("ready", () => {
       if (this.#outage) {
@@ -366,14 +408,15 @@ export class Store {
     const prefixLength = slotPrefix(group, interval, slot).length;
     const events = new Set<string>();
     try {
-      for await (
-        const batch of this.#client.scanIterator({
+      let cursor = "0";
+      do {
+        const reply = await this.#client.scan(cursor, {
           MATCH: eventScanPattern(group, interval, slot),
           COUNT: SCAN_COUNT,
-        })
-      ) {
-        for (const key of batch) events.add(key.slice(prefixLength));
-      }
+        });
+        cursor = String(reply.cursor);
+        for (const key of reply.keys) events.add(key.slice(prefixLength));
+      } while (cursor !== "0");
     } catch (error) {
       throw new RedisError(`Cannot list keys in Redis at ${this.address}: ${errorText(error)}`, {
         cause: error,

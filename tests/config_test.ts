@@ -600,7 +600,7 @@ Deno.test("parseRedis() rejects bad values", async (t) => {
       "unknown key",
       { hots: "h" },
       "redis.hots",
-      /^Unknown key "hots": expected one of url, host, port, db, username, password, tls$/,
+      /^Unknown key "hots": expected one of url, host, port, db, username, password, tls, sentinel$/,
     ],
     ["host not a string", { host: 5 }, "redis.host", /^Expected a string, got 5$/],
     ["port 0", { port: 0 }, "redis.port", /^Expected a whole number from 1 to 65535, got 0$/],
@@ -1128,4 +1128,69 @@ Deno.test("parseConfig() checks max_pending_keys", async (t) => {
       );
     });
   }
+});
+
+Deno.test("parseRedis() reads a sentinel section", async (t) => {
+  await t.step("host:port strings and mappings", () => {
+    const redis = parseRedis({
+      sentinel: {
+        name: "mymaster",
+        nodes: ["10.0.0.1:26380", "sentinel-2", { host: "::1", port: 5 }],
+      },
+      db: 2,
+      password: "pw",
+    });
+    assert.deepEqual(redis.sentinel, {
+      name: "mymaster",
+      nodes: [
+        { host: "10.0.0.1", port: 26380 },
+        { host: "sentinel-2", port: 26379 },
+        { host: "::1", port: 5 },
+      ],
+      username: undefined,
+      password: undefined,
+    });
+    assert.equal(redis.db, 2);
+    assert.equal(redis.password, "pw");
+    assert.equal(
+      redisAddress(redis),
+      "redis-sentinel://10.0.0.1:26380,sentinel-2:26379,[::1]:5/mymaster/2",
+    );
+  });
+  const cases: [string, Record<string, unknown>, string, RegExp][] = [
+    [
+      "no nodes",
+      { name: "m", nodes: [] },
+      "redis.sentinel.nodes",
+      /^Expected at least one sentinel$/,
+    ],
+    [
+      "bad node",
+      { name: "m", nodes: ["h:99999"] },
+      "redis.sentinel.nodes[0]",
+      /^Cannot parse sentinel address "h:99999"/,
+    ],
+    ["no name", { nodes: ["h"] }, "redis.sentinel.name", /^Expected a string, got nothing$/],
+    [
+      "unknown key",
+      { name: "m", nodes: ["h"], master: 1 },
+      "redis.sentinel.master",
+      /^Unknown key "master"/,
+    ],
+  ];
+  for (const [name, sentinel, path, detail] of cases) {
+    await t.step(name, () => {
+      assertConfigError(() => parseRedis({ sentinel }, FILE), { path, file: FILE, detail });
+    });
+  }
+  await t.step("not with host", () => {
+    assertConfigError(
+      () => parseRedis({ host: "h", sentinel: { name: "m", nodes: ["h"] } }, FILE),
+      {
+        path: "redis.host",
+        file: FILE,
+        detail: /^Cannot combine "host" with "sentinel"/,
+      },
+    );
+  });
 });
