@@ -44,6 +44,8 @@ export type {
   IntervalConfig,
   RedisConfig,
   RedisSpec,
+  SentinelConfig,
+  SentinelSpec,
   TlsConfig,
   TlsSpec,
 } from "./lib/config.ts";
