@@ -34,9 +34,11 @@ export type { EventGroupLike, GetCountsOptions, GroupContext } from "./lib/group
 export { Store } from "./lib/store.ts";
 export type { FlushRequest, FlushResult, StoreOptions } from "./lib/store.ts";
 export { FlushStatus } from "./lib/scripts.ts";
-export type { Slot } from "./lib/keys.ts";
+export type { KeyLayout, Slot } from "./lib/keys.ts";
 export { loadConfig, parseConfig, REDIS_URL_ENV } from "./lib/config.ts";
 export type {
+  ClusterConfig,
+  ClusterSpec,
   EclConfig,
   GroupConfig,
   GroupSpec,

@@ -76,6 +76,14 @@ export interface RedisSpec {
   tls?: boolean | TlsSpec;
   /** Follow the master that Redis Sentinel names, instead of one fixed `host`/`url`. */
   sentinel?: SentinelSpec;
+  /** Use a Redis Cluster (hash-tagged key layout, which the Python implementation cannot read). */
+  cluster?: ClusterSpec;
+}
+
+/** The `redis.cluster` section as written in YAML. */
+export interface ClusterSpec {
+  /** Some nodes of the cluster: `host:port` strings (port 6379 when left out) or `{ host, port }`. */
+  nodes: readonly (string | { host: string; port?: number })[];
 }
 
 /** The `redis.sentinel` section as written in YAML. */
@@ -144,6 +152,14 @@ export interface RedisConfig {
   readonly tls: TlsConfig | undefined;
   /** Redis Sentinel settings; `host` and `port` are then those of the first sentinel. */
   readonly sentinel?: SentinelConfig | undefined;
+  /** Redis Cluster nodes; `host` and `port` are then those of the first node. */
+  readonly cluster?: ClusterConfig | undefined;
+}
+
+/** Validated Redis Cluster settings. */
+export interface ClusterConfig {
+  /** Nodes to discover the cluster from. */
+  readonly nodes: readonly { readonly host: string; readonly port: number }[];
 }
 
 /** Validated Redis Sentinel settings. */
@@ -188,6 +204,7 @@ const REDIS_KEYS = [
   "password",
   "tls",
   "sentinel",
+  "cluster",
 ] as const;
 const SENTINEL_KEYS = ["name", "nodes", "username", "password"] as const;
 /** Port of a sentinel given without one. */
@@ -483,19 +500,22 @@ function decodeUrlPart(check: Checker, text: string, what: string, path: string)
   }
 }
 
-function parseSentinel(check: Checker, raw: unknown, path: string): SentinelConfig {
-  const spec = check.mapping(raw, path, SENTINEL_KEYS);
-  const name = check.string(spec.name, member(path, "name"));
-  if (name === "") check.fail(member(path, "name"), "Expected the name of the monitored master");
-  const list = check.list(spec.nodes, member(path, "nodes"));
-  if (list.length === 0) check.fail(member(path, "nodes"), "Expected at least one sentinel");
-  const nodes = list.map((node, index) => {
-    const at = `${member(path, "nodes")}[${index}]`;
+/** A list of `host:port` strings or `{host, port}` mappings (at least one). */
+function parseNodes(
+  check: Checker,
+  raw: unknown,
+  path: string,
+  defaultPort: number,
+): { host: string; port: number }[] {
+  const list = check.list(raw, path);
+  if (list.length === 0) check.fail(path, "Expected at least one node");
+  return list.map((node, index) => {
+    const at = `${path}[${index}]`;
     if (typeof node === "string") {
       const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(node);
-      const port = match?.[3] === undefined ? DEFAULT_SENTINEL_PORT : Number(match[3]);
+      const port = match?.[3] === undefined ? defaultPort : Number(match[3]);
       if (match === null || port < 1 || port > MAX_PORT) {
-        check.fail(at, `Cannot parse sentinel address ${show(node)}: expected host:port`);
+        check.fail(at, `Cannot parse address ${show(node)}: expected host:port`);
       }
       return { host: match[1] ?? match[2], port };
     }
@@ -503,10 +523,17 @@ function parseSentinel(check: Checker, raw: unknown, path: string): SentinelConf
     return {
       host: check.string(address.host, member(at, "host")),
       port: address.port === undefined
-        ? DEFAULT_SENTINEL_PORT
+        ? defaultPort
         : check.integer(address.port, member(at, "port"), 1, MAX_PORT),
     };
   });
+}
+
+function parseSentinel(check: Checker, raw: unknown, path: string): SentinelConfig {
+  const spec = check.mapping(raw, path, SENTINEL_KEYS);
+  const name = check.string(spec.name, member(path, "name"));
+  if (name === "") check.fail(member(path, "name"), "Expected the name of the monitored master");
+  const nodes = parseNodes(check, spec.nodes, member(path, "nodes"), DEFAULT_SENTINEL_PORT);
   const secret = spec.password;
   if (secret !== undefined && typeof secret !== "string") {
     check.fail(member(path, "password"), "Expected a string (value not shown)");
@@ -541,6 +568,35 @@ export function parseRedis(raw: unknown, file?: string, path = "redis"): RedisCo
     check.fail(member(path, "password"), `Expected a string, got ${type} (value not shown)`);
   }
   const checkedPassword = password as string | undefined;
+  if (spec.cluster !== undefined) {
+    for (const key of ["url", "host", "port", "sentinel"]) {
+      if (spec[key] !== undefined) {
+        check.fail(member(path, key), `Cannot combine ${show(key)} with "cluster"`);
+      }
+    }
+    if (spec.db !== undefined && spec.db !== 0) {
+      check.fail(
+        member(path, "db"),
+        `Cannot use database ${show(spec.db)} in a Redis Cluster: only 0`,
+      );
+    }
+    const cluster = check.mapping(spec.cluster, member(path, "cluster"), ["nodes"]);
+    const nodes = parseNodes(
+      check,
+      cluster.nodes,
+      member(member(path, "cluster"), "nodes"),
+      DEFAULT_REDIS_PORT,
+    );
+    return {
+      host: nodes[0].host,
+      port: nodes[0].port,
+      db: 0,
+      username,
+      password: checkedPassword,
+      tls,
+      cluster: { nodes },
+    };
+  }
   if (spec.sentinel !== undefined) {
     for (const key of ["url", "host", "port"]) {
       if (spec[key] !== undefined) {
@@ -679,6 +735,10 @@ export function redisAddress(config: RedisConfig): string {
   const hostPort = (host: string, port: number) =>
     `${host.includes(":") ? `[${host}]` : host}:${port}`;
   const user = config.username === undefined ? "" : `${encodeURIComponent(config.username)}@`;
+  if (config.cluster !== undefined) {
+    const nodes = config.cluster.nodes.map((node) => hostPort(node.host, node.port)).join(",");
+    return `${config.tls === undefined ? "redis" : "rediss"}-cluster://${user}${nodes}`;
+  }
   if (config.sentinel !== undefined) {
     const nodes = config.sentinel.nodes.map((node) => hostPort(node.host, node.port)).join(",");
     const scheme = config.tls === undefined ? "redis-sentinel" : "rediss-sentinel";

@@ -508,13 +508,19 @@ export class EventGroup implements EventGroupLike {
   /** Count of `eventId` in the last finished `interval` (0 when it has none). */
   async getLastCount(eventId: string, interval: string): Promise<number> {
     this.#interval(interval);
-    return await readCount(this.#store, counterKey(this.name, interval, LAST, eventId)) ?? 0;
+    return await readCount(
+      this.#store,
+      counterKey(this.name, interval, LAST, eventId, this.#store.layout),
+    ) ?? 0;
   }
 
   /** Count of `eventId` in the current `interval` as Redis has it (0 when it has none). */
   async getCurrentCount(eventId: string, interval: string): Promise<number> {
     this.#interval(interval);
-    return await readCount(this.#store, counterKey(this.name, interval, CUR, eventId)) ?? 0;
+    return await readCount(
+      this.#store,
+      counterKey(this.name, interval, CUR, eventId, this.#store.layout),
+    ) ?? 0;
   }
 
   /**
@@ -525,8 +531,10 @@ export class EventGroup implements EventGroupLike {
     const result: Record<string, number> = {};
     const now = this.#seconds();
     for (const [index, interval] of this.config.intervals.entries()) {
-      const stored =
-        await readCount(this.#store, counterKey(this.name, interval.name, CUR, eventId)) ?? 0;
+      const stored = await readCount(
+        this.#store,
+        counterKey(this.name, interval.name, CUR, eventId, this.#store.layout),
+      ) ?? 0;
       result[interval.name] = stored + (this.#accumulator?.pendingCount(eventId, index, now) ?? 0);
     }
     return result;

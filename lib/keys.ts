@@ -29,6 +29,14 @@ export const WRITER_PREFIX = "@w:";
 /** Key of the master lease; it lives outside every `<group>:` prefix. */
 export const MASTER_LEASE_KEY = "@ecl:master";
 
+/**
+ * How keys are laid out: `plain` is the layout of the original (`<group>:<interval>:cur:<event>`);
+ * `cluster` wraps `<group>:<interval>` in a Redis Cluster hash tag (`{<group>:<interval>}:cur:…`)
+ * so that every key of one (group, interval) lives in one hash slot, as the atomic flush and
+ * rotation scripts need. The Python implementation reads only the plain layout.
+ */
+export type KeyLayout = "plain" | "cluster";
+
 /** The parts of a counter key. */
 export interface KeyParts {
   /** Group name. */
@@ -42,8 +50,14 @@ export interface KeyParts {
 }
 
 /** Prefix shared by every key of one slot of (group, interval): `<group>:<interval>:<slot>:`. */
-export function slotPrefix(group: string, interval: string, slot: Slot): string {
-  return group + SEPARATOR + interval + SEPARATOR + slot + SEPARATOR;
+export function slotPrefix(
+  group: string,
+  interval: string,
+  slot: Slot,
+  layout: KeyLayout = "plain",
+): string {
+  const base = group + SEPARATOR + interval;
+  return (layout === "cluster" ? `{${base}}` : base) + SEPARATOR + slot + SEPARATOR;
 }
 
 /** Key of the counter of `event` in `slot` of (group, interval). */
@@ -52,21 +66,32 @@ export function counterKey(
   interval: string,
   slot: Slot,
   event: string,
+  layout: KeyLayout = "plain",
 ): string {
-  return slotPrefix(group, interval, slot) + event;
+  return slotPrefix(group, interval, slot, layout) + event;
 }
 
 /** Key holding the start time of the period in `slot` of (group, interval). */
-export function timestampKey(group: string, interval: string, slot: Slot): string {
-  return slotPrefix(group, interval, slot) + TIMESTAMP_ID;
+export function timestampKey(
+  group: string,
+  interval: string,
+  slot: Slot,
+  layout: KeyLayout = "plain",
+): string {
+  return slotPrefix(group, interval, slot, layout) + TIMESTAMP_ID;
 }
 
 /**
  * Key holding the number of the last batch that `writer` (one logger instance) wrote to
  * (group, interval); see the flush script. It sits among the `cur` keys under a reserved ID.
  */
-export function writerKey(group: string, interval: string, writer: string): string {
-  return slotPrefix(group, interval, CUR) + WRITER_PREFIX + writer;
+export function writerKey(
+  group: string,
+  interval: string,
+  writer: string,
+  layout: KeyLayout = "plain",
+): string {
+  return slotPrefix(group, interval, CUR, layout) + WRITER_PREFIX + writer;
 }
 
 /** Whether an event ID is reserved for metadata (starts with `@`). */
@@ -102,6 +127,11 @@ export function escapeGlob(text: string): string {
  * `SCAN MATCH` pattern of every non-reserved event key in `slot` of (group, interval). The group
  * and interval are escaped, so a group named `g?` never matches group `gx`.
  */
-export function eventScanPattern(group: string, interval: string, slot: Slot): string {
-  return escapeGlob(slotPrefix(group, interval, slot)) + "[^" + RESERVED_PREFIX + "]*";
+export function eventScanPattern(
+  group: string,
+  interval: string,
+  slot: Slot,
+  layout: KeyLayout = "plain",
+): string {
+  return escapeGlob(slotPrefix(group, interval, slot, layout)) + "[^" + RESERVED_PREFIX + "]*";
 }

@@ -51,10 +51,12 @@ export async function readSlot(
     for (const event of await store.scanEvents(group.name, interval.name, slot)) events.add(event);
   }
   const sorted = [...events].sort();
-  const keys = sorted.map((event) => counterKey(group.name, interval.name, slot, event));
+  const keys = sorted.map((event) =>
+    counterKey(group.name, interval.name, slot, event, store.layout)
+  );
   keys.push(
-    timestampKey(group.name, interval.name, LAST),
-    timestampKey(group.name, interval.name, CUR),
+    timestampKey(group.name, interval.name, LAST, store.layout),
+    timestampKey(group.name, interval.name, CUR, store.layout),
   );
   const values = await store.getValues(keys);
   const counts = new Map<string, number>();

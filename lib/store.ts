@@ -7,6 +7,7 @@ import {
   ClientClosedError,
   ClientOfflineError,
   createClient,
+  createCluster,
   createSentinel,
   ErrorReply,
 } from "@redis/client";
@@ -19,6 +20,7 @@ import { ConfigError, RedisError } from "./errors.ts";
 import {
   CUR,
   eventScanPattern,
+  type KeyLayout,
   LAST,
   MASTER_LEASE_KEY,
   type Slot,
@@ -32,6 +34,7 @@ import {
   LEASE_SCRIPT,
   RELEASE_SCRIPT,
   ROTATE_SCRIPT,
+  SCAN_SCRIPT,
 } from "./scripts.ts";
 
 /** How long the client waits for a TCP connection before it counts an attempt as failed. */
@@ -80,7 +83,8 @@ export interface FlushResult {
  * (Typed here, so that the two differently typed clients are used through one surface.)
  */
 interface Connection {
-  readonly isReady: boolean;
+  /** Not on a cluster client: there, open means ready. */
+  readonly isReady?: boolean;
   readonly isOpen: boolean;
   on(event: string, listener: (...args: never[]) => void): unknown;
   off(event: string, listener: (...args: never[]) => void): unknown;
@@ -126,6 +130,7 @@ const FLUSH_SHA = sha1(FLUSH_SCRIPT);
 const ROTATE_SHA = sha1(ROTATE_SCRIPT);
 const LEASE_SHA = sha1(LEASE_SCRIPT);
 const RELEASE_SHA = sha1(RELEASE_SCRIPT);
+const SCAN_SHA = sha1(SCAN_SCRIPT);
 
 function readPem(file: string | undefined, key: string): string | undefined {
   if (file === undefined) return undefined;
@@ -150,6 +155,8 @@ export class Store {
   readonly #config: RedisConfig;
   readonly #options: StoreOptions;
   readonly #client: Connection;
+  /** Key layout: `cluster` (hash-tagged) for a Redis Cluster, else the original's `plain`. */
+  readonly layout: KeyLayout;
   #connecting: Promise<void> | undefined;
   #outage = false;
   #closed = false;
@@ -186,7 +193,15 @@ export class Store {
       password: config.password,
     };
     const sentinel = config.sentinel;
-    this.#client = (sentinel === undefined
+    const cluster = config.cluster;
+    this.layout = cluster === undefined ? "plain" : "cluster";
+    this.#client = (cluster !== undefined
+      ? createCluster({
+        rootNodes: cluster.nodes.map((node) => ({ socket: { host: node.host, port: node.port } })),
+        // A cluster has database 0 only.
+        defaults: { ...nodeOptions, database: undefined, socket },
+      })
+      : sentinel === undefined
       ? createClient({
         ...nodeOptions,
         socket: { ...socket, host: config.host, port: config.port },
@@ -249,7 +264,7 @@ export class Store {
    * @throws {RedisError} when that attempt fails (a reconnecting store keeps trying)
    */
   ready(): Promise<void> {
-    if (this.#client.isReady) return Promise.resolve();
+    if (this.#isReady()) return Promise.resolve();
     const connecting = this.connect();
     this.#readyWaiters++;
     return new Promise<void>((resolve, reject) => {
@@ -269,9 +284,13 @@ export class Store {
       this.#client.on("ready", onReady);
       this.#client.on("error", onError);
       connecting.then(() => {
-        if (this.#client.isReady) settle();
+        if (this.#isReady()) settle();
       }, settle);
     }).finally(() => this.#readyWaiters--);
+  }
+
+  #isReady(): boolean {
+    return this.#client.isReady ?? this.#client.isOpen;
   }
 
   async #eval(sha: string, script: string, keys: string[], args: string[]): Promise<unknown> {
@@ -299,16 +318,16 @@ export class Store {
       String(request.period),
       String(request.nowSeconds),
       String(request.graceSeconds),
-      slotPrefix(group, interval.name, CUR),
-      slotPrefix(group, interval.name, LAST),
+      slotPrefix(group, interval.name, CUR, this.layout),
+      slotPrefix(group, interval.name, LAST, this.layout),
       String(request.seq),
       String(WRITER_TTL_MS),
     ];
     for (const [event, count] of request.counts) args.push(event, String(count));
     const keys = [
-      timestampKey(group, interval.name, CUR),
-      timestampKey(group, interval.name, LAST),
-      writerKey(group, interval.name, request.writer),
+      timestampKey(group, interval.name, CUR, this.layout),
+      timestampKey(group, interval.name, LAST, this.layout),
+      writerKey(group, interval.name, request.writer, this.layout),
     ];
     let reply: unknown;
     try {
@@ -330,14 +349,17 @@ export class Store {
     const args = [
       String(boundary),
       String(interval.seconds),
-      slotPrefix(group.name, name, CUR),
-      slotPrefix(group.name, name, LAST),
-      eventScanPattern(group.name, name, CUR),
-      eventScanPattern(group.name, name, LAST),
+      slotPrefix(group.name, name, CUR, this.layout),
+      slotPrefix(group.name, name, LAST, this.layout),
+      eventScanPattern(group.name, name, CUR, this.layout),
+      eventScanPattern(group.name, name, LAST, this.layout),
       group.autoDeclareEvents ? "1" : "0",
       ...group.events,
     ];
-    const keys = [timestampKey(group.name, name, CUR), timestampKey(group.name, name, LAST)];
+    const keys = [
+      timestampKey(group.name, name, CUR, this.layout),
+      timestampKey(group.name, name, LAST, this.layout),
+    ];
     try {
       return Number(await this.#eval(ROTATE_SHA, ROTATE_SCRIPT, keys, args));
     } catch (error) {
@@ -405,13 +427,28 @@ export class Store {
   /** Event IDs (not reserved ones) that have a key in `slot` of (group, interval). */
   async scanEvents(group: string, interval: string, slot: Slot): Promise<string[]> {
     await this.ready();
-    const prefixLength = slotPrefix(group, interval, slot).length;
+    const prefixLength = slotPrefix(group, interval, slot, this.layout).length;
     const events = new Set<string>();
+    if (this.layout === "cluster") {
+      // The keys of one (group, interval) are all on the node of its hash slot: scan there.
+      try {
+        const keys = await this.#eval(
+          SCAN_SHA,
+          SCAN_SCRIPT,
+          [timestampKey(group, interval, CUR, this.layout)],
+          [eventScanPattern(group, interval, slot, this.layout), String(SCAN_COUNT)],
+        ) as string[];
+        for (const key of keys) events.add(key.slice(prefixLength));
+      } catch (error) {
+        throw this.#wrap("list the events of", group, interval, error);
+      }
+      return [...events];
+    }
     try {
       let cursor = "0";
       do {
         const reply = await this.#client.scan(cursor, {
-          MATCH: eventScanPattern(group, interval, slot),
+          MATCH: eventScanPattern(group, interval, slot, this.layout),
           COUNT: SCAN_COUNT,
         });
         cursor = String(reply.cursor);

@@ -600,7 +600,7 @@ Deno.test("parseRedis() rejects bad values", async (t) => {
       "unknown key",
       { hots: "h" },
       "redis.hots",
-      /^Unknown key "hots": expected one of url, host, port, db, username, password, tls, sentinel$/,
+      /^Unknown key "hots": expected one of url, host, port, db, username, password, tls, sentinel, cluster$/,
     ],
     ["host not a string", { host: 5 }, "redis.host", /^Expected a string, got 5$/],
     ["port 0", { port: 0 }, "redis.port", /^Expected a whole number from 1 to 65535, got 0$/],
@@ -1162,13 +1162,13 @@ Deno.test("parseRedis() reads a sentinel section", async (t) => {
       "no nodes",
       { name: "m", nodes: [] },
       "redis.sentinel.nodes",
-      /^Expected at least one sentinel$/,
+      /^Expected at least one node$/,
     ],
     [
       "bad node",
       { name: "m", nodes: ["h:99999"] },
       "redis.sentinel.nodes[0]",
-      /^Cannot parse sentinel address "h:99999"/,
+      /^Cannot parse address "h:99999"/,
     ],
     ["no name", { nodes: ["h"] }, "redis.sentinel.name", /^Expected a string, got nothing$/],
     [
@@ -1191,6 +1191,34 @@ Deno.test("parseRedis() reads a sentinel section", async (t) => {
         file: FILE,
         detail: /^Cannot combine "host" with "sentinel"/,
       },
+    );
+  });
+});
+
+Deno.test("parseRedis() reads a cluster section", async (t) => {
+  await t.step("nodes", () => {
+    const redis = parseRedis({
+      cluster: { nodes: ["10.0.0.1:7000", { host: "h", port: 7001 }, "h2"] },
+    });
+    assert.deepEqual(redis.cluster, {
+      nodes: [{ host: "10.0.0.1", port: 7000 }, { host: "h", port: 7001 }, {
+        host: "h2",
+        port: 6379,
+      }],
+    });
+    assert.equal(redisAddress(redis), "redis-cluster://10.0.0.1:7000,h:7001,h2:6379");
+  });
+  await t.step("database other than 0", () => {
+    assertConfigError(() => parseRedis({ cluster: { nodes: ["h"] }, db: 3 }, FILE), {
+      path: "redis.db",
+      file: FILE,
+      detail: /^Cannot use database 3 in a Redis Cluster: only 0$/,
+    });
+  });
+  await t.step("not with sentinel", () => {
+    assertConfigError(
+      () => parseRedis({ cluster: { nodes: ["h"] }, sentinel: { name: "m", nodes: ["h"] } }, FILE),
+      { path: "redis.sentinel", file: FILE, detail: /^Cannot combine "sentinel" with "cluster"$/ },
     );
   });
 });

@@ -1,0 +1,136 @@
+/**
+ * Redis Cluster: three real masters on loopback. Keys of one (group, interval) share a hash tag,
+ * so the atomic flush and rotation scripts work on the node that holds them.
+ */
+import assert from "node:assert/strict";
+import { parseConfig } from "../lib/config.ts";
+import { Master } from "../lib/master.ts";
+import { Store } from "../lib/store.ts";
+import { EventCountLogger } from "../mod.ts";
+import { runCli, runScript, writeConfig } from "./_process.ts";
+import { freePort, RedisServer } from "./_redis.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const GROUPS = ["g1", "g2", "g3", "g4", "g5", "g6"];
+
+async function startCluster() {
+  const nodes: RedisServer[] = [];
+  for (let i = 0; i < 3; i++) {
+    nodes.push(
+      await RedisServer.start([
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        "nodes.conf",
+        "--cluster-node-timeout",
+        "2000",
+        "--cluster-port",
+        String(await freePort()),
+      ]),
+    );
+  }
+  const created = await new Deno.Command("redis-cli", {
+    args: [
+      "--cluster",
+      "create",
+      ...nodes.map((node) => `127.0.0.1:${node.port}`),
+      "--cluster-replicas",
+      "0",
+      "--cluster-yes",
+    ],
+    stdin: "null",
+  }).output();
+  assert.equal(created.code, 0, new TextDecoder().decode(created.stdout));
+  for (const node of nodes) {
+    const raw = await node.client();
+    for (let i = 0; i < 200; i++) {
+      if ((await raw.sendCommand(["CLUSTER", "INFO"]) as string).includes("cluster_state:ok")) {
+        break;
+      }
+      await sleep(25);
+    }
+  }
+  return {
+    nodes,
+    yaml: `redis:\n  cluster:\n    nodes: ["127.0.0.1:${nodes[0].port}"]\n`,
+    spec: { cluster: { nodes: [`127.0.0.1:${nodes[0].port}`] } },
+    /** Value of `key` on whichever node has it. */
+    async get(key: string): Promise<string | null> {
+      for (const node of nodes) {
+        const value = await (await node.client()).sendCommand(["GET", key]).catch(() => null);
+        if (value !== null) return String(value);
+      }
+      return null;
+    },
+    async stop() {
+      for (const node of nodes) await node.stop();
+    },
+  };
+}
+
+Deno.test("Redis Cluster: log, read and rotate with hash-tagged keys across three masters", async () => {
+  const cluster = await startCluster();
+  const groups = Object.fromEntries(
+    GROUPS.map((
+      name,
+    ) => [name, { events: ["a"], auto_declare_events: true, intervals: ["1h", "1m"] }]),
+  );
+  const ecl = new EventCountLogger(groups, cluster.spec);
+  try {
+    for (const name of GROUPS) {
+      const group = ecl.getGroup(name)!;
+      for (let i = 0; i < 1000; i++) group.log(i % 2 === 0 ? "a" : "dyn:x");
+    }
+    await ecl.flush();
+    for (const name of GROUPS) {
+      assert.equal(await cluster.get(`{${name}:1h}:cur:a`), "500");
+      assert.deepEqual(await ecl.getGroup(name)!.getCounts("1m", { current: true }), {
+        a: 500,
+        "dyn:x": 500,
+      });
+    }
+    // The keys are spread over the masters (each (group, interval) in its own slot).
+    const holding = [];
+    for (const node of cluster.nodes) {
+      holding.push(Number(await (await node.client()).sendCommand(["DBSIZE"])));
+    }
+    assert.ok(holding.filter((keys) => keys > 0).length >= 2, `keys per node: ${holding}`);
+
+    // The master rotates every (group, interval) on its node.
+    const config = parseConfig({ redis: cluster.spec, groups });
+    const store = new Store(config.redis);
+    const master = new Master(config, store);
+    await master.start();
+    await master.stop();
+    await store.close();
+    for (const name of GROUPS) {
+      assert.equal(await cluster.get(`{${name}:1m}:last:dyn:x`), "500");
+      assert.equal(await cluster.get(`{${name}:1m}:cur:a`), "0");
+      assert.deepEqual(await ecl.getGroup(name)!.getCounts("1m"), { a: 500, "dyn:x": 500 });
+    }
+  } finally {
+    await ecl.close();
+    await cluster.stop();
+  }
+});
+
+Deno.test("Redis Cluster: the CLI and two logger processes give exact totals", async () => {
+  const cluster = await startCluster();
+  const config = await writeConfig(
+    `${cluster.yaml}groups:\n  load:\n    events: [e1, e2]\n    intervals: [1h]\n  other:\n    events: [x]\n    intervals: [1h]\n`,
+  );
+  try {
+    const workers = await Promise.all(
+      [1, 2].map(() => runScript("tests/_log_worker.ts", [config, "load", "50000", "e1", "e2"])),
+    );
+    for (const worker of workers) assert.equal(worker.code, 0, worker.stderr);
+    assert.equal((await runCli(["log", config, "other", "x", "7"])).code, 0);
+    const read = await runCli(["read", config, "-g", "load", "--current"]);
+    assert.equal(read.stdout, "e1:50000\ne2:50000\n", read.stderr);
+    const other = await runCli(["read", config, "-g", "other", "--current", "-f", "json"]);
+    assert.deepEqual(JSON.parse(other.stdout).current.counts, { x: 7 });
+  } finally {
+    await Deno.remove(config);
+    await cluster.stop();
+  }
+});
