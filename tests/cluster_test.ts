@@ -13,9 +13,10 @@ import { freePort, RedisServer } from "./_redis.ts";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const GROUPS = ["g1", "g2", "g3", "g4", "g5", "g6"];
 
-async function startCluster() {
+/** Three masters, each with `replicas` replicas. */
+async function startCluster(replicas = 0) {
   const nodes: RedisServer[] = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 3 * (1 + replicas); i++) {
     nodes.push(
       await RedisServer.start([
         "--cluster-enabled",
@@ -35,7 +36,7 @@ async function startCluster() {
       "create",
       ...nodes.map((node) => `127.0.0.1:${node.port}`),
       "--cluster-replicas",
-      "0",
+      String(replicas),
       "--cluster-yes",
     ],
     stdin: "null",
@@ -57,8 +58,16 @@ async function startCluster() {
     /** Value of `key` on whichever node has it. */
     async get(key: string): Promise<string | null> {
       for (const node of nodes) {
-        const value = await (await node.client()).sendCommand(["GET", key]).catch(() => null);
-        if (value !== null) return String(value);
+        try {
+          const raw = await node.client();
+          if (String((await raw.sendCommand(["ROLE"]) as unknown as unknown[])[0]) !== "master") {
+            continue;
+          }
+          const value = await raw.sendCommand(["GET", key]);
+          if (value !== null) return String(value);
+        } catch {
+          // Not this node's slot (MOVED), or the node is down.
+        }
       }
       return null;
     },
