@@ -15,6 +15,7 @@ import { workloads as rotate } from "./rotate.ts";
 import { workloads as oneshot } from "./oneshot.ts";
 import { workloads as memory } from "./memory.ts";
 import { workloads as stdin } from "./stdin.ts";
+import { workloads as cluster } from "./cluster.ts";
 
 /** Every workload, in table order. */
 export const workloads: Workload[] = [
@@ -26,6 +27,7 @@ export const workloads: Workload[] = [
   ...oneshot,
   ...memory,
   ...stdin,
+  ...cluster,
 ];
 
 if (import.meta.main) await benchMain(workloads);

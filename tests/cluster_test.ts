@@ -8,74 +8,9 @@ import { Master } from "../lib/master.ts";
 import { Store } from "../lib/store.ts";
 import { EventCountLogger } from "../mod.ts";
 import { runCli, runScript, writeConfig } from "./_process.ts";
-import { freePort, RedisServer } from "./_redis.ts";
+import { startCluster } from "./_cluster.ts";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const GROUPS = ["g1", "g2", "g3", "g4", "g5", "g6"];
-
-/** Three masters, each with `replicas` replicas. */
-async function startCluster(replicas = 0) {
-  const nodes: RedisServer[] = [];
-  for (let i = 0; i < 3 * (1 + replicas); i++) {
-    nodes.push(
-      await RedisServer.start([
-        "--cluster-enabled",
-        "yes",
-        "--cluster-config-file",
-        "nodes.conf",
-        "--cluster-node-timeout",
-        "2000",
-        "--cluster-port",
-        String(await freePort()),
-      ]),
-    );
-  }
-  const created = await new Deno.Command("redis-cli", {
-    args: [
-      "--cluster",
-      "create",
-      ...nodes.map((node) => `127.0.0.1:${node.port}`),
-      "--cluster-replicas",
-      String(replicas),
-      "--cluster-yes",
-    ],
-    stdin: "null",
-  }).output();
-  assert.equal(created.code, 0, new TextDecoder().decode(created.stdout));
-  for (const node of nodes) {
-    const raw = await node.client();
-    for (let i = 0; i < 200; i++) {
-      if ((await raw.sendCommand(["CLUSTER", "INFO"]) as string).includes("cluster_state:ok")) {
-        break;
-      }
-      await sleep(25);
-    }
-  }
-  return {
-    nodes,
-    yaml: `redis:\n  cluster:\n    nodes: ["127.0.0.1:${nodes[0].port}"]\n`,
-    spec: { cluster: { nodes: [`127.0.0.1:${nodes[0].port}`] } },
-    /** Value of `key` on whichever node has it. */
-    async get(key: string): Promise<string | null> {
-      for (const node of nodes) {
-        try {
-          const raw = await node.client();
-          if (String((await raw.sendCommand(["ROLE"]) as unknown as unknown[])[0]) !== "master") {
-            continue;
-          }
-          const value = await raw.sendCommand(["GET", key]);
-          if (value !== null) return String(value);
-        } catch {
-          // Not this node's slot (MOVED), or the node is down.
-        }
-      }
-      return null;
-    },
-    async stop() {
-      for (const node of nodes) await node.stop();
-    },
-  };
-}
 
 Deno.test("Redis Cluster: log, read and rotate with hash-tagged keys across three masters", async () => {
   const cluster = await startCluster();
