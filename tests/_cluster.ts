@@ -67,4 +67,3 @@ export async function startCluster(replicas = 0) {
     },
   };
 }
-
