@@ -157,6 +157,8 @@ export class Store {
   readonly #client: Connection;
   /** Key layout: `cluster` (hash-tagged) for a Redis Cluster, else the original's `plain`. */
   readonly layout: KeyLayout;
+  /** Cluster only: options of the first root node, to re-read the slot map from. */
+  readonly #rootNode: unknown;
   #connecting: Promise<void> | undefined;
   #outage = false;
   #closed = false;
@@ -194,12 +196,17 @@ export class Store {
     };
     const sentinel = config.sentinel;
     const cluster = config.cluster;
+    this.#rootNode = cluster === undefined
+      ? undefined
+      : { socket: { ...socket, host: cluster.nodes[0].host, port: cluster.nodes[0].port } };
     this.layout = cluster === undefined ? "plain" : "cluster";
     this.#client = (cluster !== undefined
       ? createCluster({
         rootNodes: cluster.nodes.map((node) => ({ socket: { host: node.host, port: node.port } })),
-        // A cluster has database 0 only.
-        defaults: { ...nodeOptions, database: undefined, socket },
+        // A cluster has database 0 only. Commands for a node that is down fail at once (instead of
+        // waiting for it): the failure makes the client re-read the slot map (see #eval), so
+        // writes follow a replica promoted in its place.
+        defaults: { ...nodeOptions, database: undefined, disableOfflineQueue: true, socket },
       })
       : sentinel === undefined
       ? createClient({
@@ -298,9 +305,28 @@ export class Store {
     try {
       return await this.#client.evalSha(sha, { keys, arguments: args });
     } catch (error) {
-      if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
+      if (!String((error as Error).message).startsWith("NOSCRIPT")) {
+        if (!(error instanceof ErrorReply)) this.#rediscoverCluster();
+        throw error;
+      }
       return await this.#client.eval(script, { keys, arguments: args });
     }
+  }
+
+  /**
+   * Cluster only: re-read the slot map after a node failed. node-redis does so by itself only on
+   * MOVED/ASK replies, which a dead master never sends; until then its slots' commands would fail.
+   */
+  #rediscoverCluster(): void {
+    const rootNode = this.#rootNode;
+    if (rootNode === undefined) return;
+    const slots = (this.#client as unknown as {
+      _slots?: { rediscover(startWith: { options: unknown }): Promise<void> };
+    })._slots;
+    // Starts with one root node; node-redis falls back to every root node in turn.
+    slots?.rediscover({ options: rootNode }).catch(() => {
+      // Still down: the next failure tries again.
+    });
   }
 
   /**

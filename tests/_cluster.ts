@@ -44,11 +44,13 @@ export async function startCluster(replicas = 0) {
   }
   return {
     nodes,
-    yaml: `redis:\n  cluster:\n    nodes: ["127.0.0.1:${nodes[0].port}"]\n`,
-    spec: { cluster: { nodes: [`127.0.0.1:${nodes[0].port}`] } },
+    yaml: `redis:\n  cluster:\n    nodes: [${
+      nodes.map((node) => `"127.0.0.1:${node.port}"`).join(", ")
+    }]\n`,
+    spec: { cluster: { nodes: nodes.map((node) => `127.0.0.1:${node.port}`) } },
     /** Value of `key` on whichever node has it. */
     async get(key: string): Promise<string | null> {
-      for (const node of nodes) {
+      for (const node of nodes.filter((node) => node.running)) {
         try {
           const raw = await node.client();
           if (String((await raw.sendCommand(["ROLE"]) as unknown as unknown[])[0]) !== "master") {

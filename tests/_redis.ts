@@ -212,6 +212,11 @@ export class RedisServer {
     }
   }
 
+  /** Whether the server process is running (not killed or stopped). */
+  get running(): boolean {
+    return this.#process !== undefined;
+  }
+
   /** `redis://127.0.0.1:PORT`, or `rediss://…` for a TLS server. */
   get url(): string {
     return `${this.tls === undefined ? "redis" : "rediss"}://${HOST}:${this.port}`;

@@ -9,6 +9,7 @@ import { Store } from "../lib/store.ts";
 import { EventCountLogger } from "../mod.ts";
 import { runCli, runScript, writeConfig } from "./_process.ts";
 import { startCluster } from "./_cluster.ts";
+import type { RedisServer } from "./_redis.ts";
 
 const GROUPS = ["g1", "g2", "g3", "g4", "g5", "g6"];
 
@@ -75,6 +76,51 @@ Deno.test("Redis Cluster: the CLI and two logger processes give exact totals", a
     assert.deepEqual(JSON.parse(other.stdout).current.counts, { x: 7 });
   } finally {
     await Deno.remove(config);
+    await cluster.stop();
+  }
+});
+
+Deno.test("Redis Cluster: counts logged while a master fails over to its replica are all written", async () => {
+  const cluster = await startCluster(1);
+  const ecl = new EventCountLogger({ g: { events: ["a"], intervals: ["1h"] } }, cluster.spec, {
+    onWarning: () => {},
+  });
+  const group = ecl.getGroup("g")!;
+  try {
+    for (let i = 0; i < 5000; i++) group.log("a");
+    await group.flush();
+    // The master of {g:1h}'s slot, and its replica.
+    const key = "{g:1h}:cur:a";
+    let owner: RedisServer | undefined;
+    for (const node of cluster.nodes) {
+      const raw = await node.client();
+      const role = String((await raw.sendCommand(["ROLE"]) as unknown as unknown[])[0]);
+      if (role === "master" && await raw.sendCommand(["GET", key]).catch(() => null) !== null) {
+        owner = node;
+      }
+    }
+    assert.ok(owner !== undefined);
+    const ownerClient = await owner.client();
+    assert.equal(await ownerClient.sendCommand(["WAIT", "1", "5000"]), 1);
+    await owner.kill();
+    for (let i = 0; i < 5000; i++) group.log("a");
+    const started = Date.now();
+    // flush() reports the failed attempts; the counts stay pending until the replica takes over.
+    while (true) {
+      try {
+        await group.flush();
+        break;
+      } catch (error) {
+        if (Date.now() - started > 20_000) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+    console.log(
+      `cluster failover: counts written ${Date.now() - started} ms after the master died`,
+    );
+    assert.equal(await cluster.get(key), "10000");
+  } finally {
+    await ecl.close({ timeoutMs: 2000 });
     await cluster.stop();
   }
 });
