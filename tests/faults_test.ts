@@ -126,28 +126,46 @@ Deno.test("Master after a Redis outage over several boundaries rotates once, to 
   }
 });
 
-Deno.test("EventGroup: a flush whose reply is lost is resent and counted once", async () => {
+/**
+ * A logger behind a proxy that has just lost the reply to its first flush of 7 counts: Redis ran
+ * it, the logger could not know. Returns what the two lost-reply tests need; `stop()` cleans up.
+ */
+async function afterLostReply() {
   const server = await RedisServer.start();
   const { LossyProxy } = await import("./_proxy.ts");
   const proxy = await LossyProxy.start(server.port);
-  const warnings: string[] = [];
-  const ecl = new EventCountLogger({ g: { events: ["a"], intervals: ["1h"] } }, {
-    host: "127.0.0.1",
-    port: proxy.port,
-  }, { onWarning: (message) => warnings.push(message) });
+  const ecl = new EventCountLogger(
+    { g: { events: ["a"], intervals: ["1h"] } },
+    { host: "127.0.0.1", port: proxy.port },
+    { onWarning: () => {} },
+  );
   const group = ecl.getGroup("g")!;
+  const raw = await server.client();
+  // Load the script first, so that the command whose reply is lost is the one that counts.
+  const { FLUSH_SCRIPT } = await import("../lib/scripts.ts");
+  await raw.scriptLoad(FLUSH_SCRIPT);
+  await ecl.ready();
+  proxy.dropReplyTo("EVALSHA");
+  group.log("a", 7);
+  await assert.rejects(
+    group.flush(),
+    (error: unknown) => error instanceof RedisError && error.outcomeUnknown,
+  );
+  return {
+    proxy,
+    group,
+    raw,
+    async stop() {
+      await ecl.close();
+      await proxy.close();
+      await server.stop();
+    },
+  };
+}
+
+Deno.test("EventGroup: a flush whose reply is lost is resent and counted once", async () => {
+  const { proxy, group, raw, stop } = await afterLostReply();
   try {
-    const raw = await server.client();
-    // Load the script first, so that the command whose reply is lost is the one that counts.
-    const { FLUSH_SCRIPT } = await import("../lib/scripts.ts");
-    await raw.scriptLoad(FLUSH_SCRIPT);
-    await ecl.ready();
-    proxy.dropReplyTo("EVALSHA");
-    group.log("a", 7);
-    await assert.rejects(
-      group.flush(),
-      (error: unknown) => error instanceof RedisError && error.outcomeUnknown,
-    );
     assert.equal(proxy.dropped, 1);
     // Redis ran it: the count is there, though the logger could not know.
     assert.equal(await raw.get("g:1h:cur:a"), "7");
@@ -159,9 +177,7 @@ Deno.test("EventGroup: a flush whose reply is lost is resent and counted once", 
     await group.flush();
     assert.equal(await raw.get("g:1h:cur:a"), "8");
   } finally {
-    await ecl.close();
-    await proxy.close();
-    await server.stop();
+    await stop();
   }
 });
 
@@ -268,26 +284,8 @@ for (const mode of ["direct", "cached"] as const) {
 }
 
 Deno.test("EventGroup: a batch of unknown outcome stays unknown when its resend is refused", async () => {
-  const server = await RedisServer.start();
-  const { LossyProxy } = await import("./_proxy.ts");
-  const proxy = await LossyProxy.start(server.port);
-  const ecl = new EventCountLogger(
-    { g: { events: ["a"], intervals: ["1h"] } },
-    { host: "127.0.0.1", port: proxy.port },
-    { onWarning: () => {} },
-  );
-  const group = ecl.getGroup("g")!;
+  const { group, raw, stop } = await afterLostReply();
   try {
-    const raw = await server.client();
-    const { FLUSH_SCRIPT } = await import("../lib/scripts.ts");
-    await raw.scriptLoad(FLUSH_SCRIPT);
-    await ecl.ready();
-    proxy.dropReplyTo("EVALSHA");
-    group.log("a", 7);
-    await assert.rejects(
-      group.flush(),
-      (error: unknown) => error instanceof RedisError && error.outcomeUnknown,
-    );
     assert.equal(await raw.get("g:1h:cur:a"), "7"); // it ran
     // The resend is refused outright (here: scripts forbidden for a moment). That says nothing about
     // the first attempt, so the batch must keep its number, or it would be added a second time.
@@ -302,8 +300,6 @@ Deno.test("EventGroup: a batch of unknown outcome stays unknown when its resend 
     assert.equal(await raw.get("g:1h:cur:a"), "8");
     assert.equal(group.pendingSize, 0);
   } finally {
-    await ecl.close();
-    await proxy.close();
-    await server.stop();
+    await stop();
   }
 });
