@@ -36,3 +36,8 @@ export function runAt(atMs: number, callback: () => void, now: () => number = Da
     },
   };
 }
+
+/** Capped exponential backoff: `minMs` doubled per earlier failure, at most `maxMs`. */
+export function backoffMs(failures: number, minMs: number, maxMs: number): number {
+  return Math.min(minMs * 2 ** failures, maxMs);
+}

@@ -7,13 +7,14 @@
 import { clearInterval, clearTimeout, setImmediate, setInterval, setTimeout } from "node:timers";
 import { Accumulator, type Batch, NOT_OPEN, REFUSED, splitBatch } from "./accumulator.ts";
 import { checkEventId, type GroupConfig, type IntervalConfig } from "./config.ts";
-import { NotFoundError, RedisError } from "./errors.ts";
+import { RedisError } from "./errors.ts";
+import { findInterval } from "./lookup.ts";
 import { nextBoundary } from "./interval.ts";
 import { counterKey, CUR, LAST } from "./keys.ts";
 import { readCount, readSlot } from "./reader.ts";
 import { FlushStatus } from "./scripts.ts";
 import type { FlushResult, Store } from "./store.ts";
-import { runAt, type Timer } from "./_timer.ts";
+import { backoffMs, runAt, type Timer } from "./_timer.ts";
 
 /** Longest wait for the master to open a new period before counts of it go to `cur` anyway. */
 const MAX_DEFER_SECONDS = 2;
@@ -335,7 +336,7 @@ export class EventGroup implements EventGroupLike {
     if (retry.length > 0) accumulator.restore(retry);
     if (failure !== undefined) {
       this.#failures++;
-      this.#retryLater(Math.min(RETRY_MIN_MS * 2 ** (this.#failures - 1), RETRY_MAX_MS));
+      this.#retryLater(backoffMs(this.#failures - 1, RETRY_MIN_MS, RETRY_MAX_MS));
       throw failure instanceof RedisError
         ? failure
         : new RedisError(String(failure), { cause: failure });
@@ -464,15 +465,7 @@ export class EventGroup implements EventGroupLike {
   }
 
   #interval(name: string): IntervalConfig {
-    const interval = this.config.intervals.find((i) => i.name === name);
-    if (interval === undefined) {
-      throw new NotFoundError(
-        `Cannot find interval ${JSON.stringify(name)} in group ${
-          JSON.stringify(this.name)
-        }: it has ${this.config.intervals.map((i) => i.name).join(", ")}`,
-      );
-    }
-    return interval;
+    return findInterval(this.config, name);
   }
 
   /**

@@ -8,7 +8,7 @@ import type { EclConfig, GroupConfig, IntervalConfig } from "./config.ts";
 import { nextBoundary, periodStart } from "./interval.ts";
 import { RedisError } from "./errors.ts";
 import type { Store } from "./store.ts";
-import { runAt, type Timer } from "./_timer.ts";
+import { backoffMs, runAt, type Timer } from "./_timer.ts";
 import type { Leadership } from "./leadership.ts";
 
 /** First and largest pause before a failed rotation is tried again. */
@@ -149,7 +149,7 @@ export class Master {
       if (starting && error instanceof RedisError && error.refused) throw error;
       this.#options.onError?.((error as Error).message);
       // Retry; if boundaries passed meanwhile, rotate once, to the latest one.
-      const delay = Math.min(RETRY_MIN_MS * 2 ** failures, RETRY_MAX_MS);
+      const delay = backoffMs(failures, RETRY_MIN_MS, RETRY_MAX_MS);
       this.#at(this.#now() + delay, () => {
         const latest = Math.max(boundary, periodStart(this.#now() / 1000, interval.seconds));
         this.#track(this.#rotate(group, interval, latest, failures + 1));

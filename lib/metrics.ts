@@ -5,6 +5,7 @@
  */
 import type { EclConfig, GroupConfig, IntervalConfig } from "./config.ts";
 import { NotFoundError, RedisError } from "./errors.ts";
+import { findGroup } from "./lookup.ts";
 import {
   formatPrometheus,
   type IntervalSnapshot,
@@ -30,18 +31,9 @@ export function selectIntervals(
   config: EclConfig,
   filter: MetricsFilter,
 ): [GroupConfig, IntervalConfig][] {
-  let groups = [...config.groups.values()];
-  if (filter.group !== undefined) {
-    const group = config.groups.get(filter.group);
-    if (group === undefined) {
-      throw new NotFoundError(
-        `Group ${JSON.stringify(filter.group)} not configured: it has ${
-          [...config.groups.keys()].map((g) => JSON.stringify(g)).join(", ")
-        }`,
-      );
-    }
-    groups = [group];
-  }
+  const groups = filter.group === undefined
+    ? [...config.groups.values()]
+    : [findGroup(config, filter.group)];
   const pairs: [GroupConfig, IntervalConfig][] = [];
   for (const group of groups) {
     for (const interval of group.intervals) {

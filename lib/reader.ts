@@ -4,6 +4,7 @@
  * @module
  */
 import type { GroupConfig, IntervalConfig } from "./config.ts";
+import { periodStart } from "./interval.ts";
 import { counterKey, CUR, LAST, type Slot, timestampKey } from "./keys.ts";
 import type { Store } from "./store.ts";
 
@@ -69,9 +70,7 @@ export async function readSlot(
   });
   const lastStart = parseTimestamp(values[sorted.length]);
   const curStart = parseTimestamp(values[sorted.length + 1]);
-  const curPeriod = curStart === undefined
-    ? undefined
-    : Math.floor(curStart / interval.seconds) * interval.seconds;
+  const curPeriod = curStart === undefined ? undefined : periodStart(curStart, interval.seconds);
   return {
     group: group.name,
     interval: interval.name,

@@ -16,6 +16,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { GroupConfig, IntervalConfig, RedisConfig } from "./config.ts";
 import { redisAddress } from "./config.ts";
+import { backoffMs } from "./_timer.ts";
 import { ConfigError, RedisError } from "./errors.ts";
 import {
   CUR,
@@ -174,7 +175,7 @@ export class Store {
     const socket = {
       connectTimeout: CONNECT_TIMEOUT_MS,
       reconnectStrategy: reconnect
-        ? (retries: number) => Math.min(RECONNECT_MIN_MS * 2 ** retries, RECONNECT_MAX_MS)
+        ? (retries: number) => backoffMs(retries, RECONNECT_MIN_MS, RECONNECT_MAX_MS)
         : false as const,
       ...(tls === undefined ? {} : {
         tls: true as const,

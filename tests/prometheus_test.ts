@@ -245,7 +245,8 @@ Deno.test("prometheus: readMetrics reads every group from Redis, with filters", 
       await assert.rejects(
         readMetrics(store, config(server.port), { group: "nope" }, NOW),
         (error) =>
-          error instanceof NotFoundError && /Group "nope" not configured/.test(error.message),
+          error instanceof NotFoundError &&
+          /Group "nope" not found in the configuration/.test(error.message),
       );
       await assert.rejects(
         readMetrics(store, config(server.port), { group: "dyn", interval: "5m" }, NOW),

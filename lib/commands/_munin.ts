@@ -18,7 +18,7 @@ import { LAST } from "../keys.ts";
 import { readSlot, slotHealth } from "../reader.ts";
 import type { Store } from "../store.ts";
 import { printWarning } from "./_io.ts";
-import { findGroup } from "./_lookup.ts";
+import { findGroup } from "../lookup.ts";
 
 /** Options of {@link muninOutput}. */
 export interface MuninOutputOptions {

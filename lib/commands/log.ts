@@ -8,7 +8,7 @@ import type { EventGroup } from "../group.ts";
 import { EventCountLogger } from "../logger.ts";
 import { ExitCode } from "./_exit.ts";
 import { printInfo, printWarning } from "./_io.ts";
-import { findGroup } from "./_lookup.ts";
+import { findGroup } from "../lookup.ts";
 import { parseStdinLine } from "./_stdin_line.ts";
 
 /** Rejected lines reported one by one; beyond, only their number. */

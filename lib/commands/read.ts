@@ -10,7 +10,7 @@ import { waitForStop } from "./_signals.ts";
 import { ExitCode } from "./_exit.ts";
 import type { ReadFormat, ReadWhich } from "./_options.ts";
 import { printWarning, writeStdout } from "./_io.ts";
-import { findGroup, findInterval } from "./_lookup.ts";
+import { findGroup, findInterval } from "../lookup.ts";
 
 /** Options of {@link runRead}. */
 export interface ReadOptions {

@@ -1,6 +1,6 @@
 /** Finding the group and interval that a command names, with errors that list what exists. */
-import type { EclConfig, GroupConfig, IntervalConfig } from "../config.ts";
-import { NotFoundError } from "../errors.ts";
+import type { EclConfig, GroupConfig, IntervalConfig } from "./config.ts";
+import { NotFoundError } from "./errors.ts";
 
 function where(config: EclConfig): string {
   return config.file === undefined ? "the configuration" : config.file;
