@@ -1,12 +1,15 @@
 /**
- * Workload 6: wall time of one-shot CLI commands, `deno run -A cli.ts read …` and
- * `deno run -A cli.ts log …` (4 events), from a warm cache; and, as the baseline, `deno run` of
- * an empty program. The output of `read` and the count written by `log` are checked.
+ * Workload 6: wall time of one-shot CLI commands, `ecl read …` and `ecl log …` (4 events), from a
+ * warm cache: run from the CLI bundle that the binaries are compiled from (`deno task bundle`,
+ * dist/ecl.js, rebuilt first; run like a binary, without deno.json), and from source
+ * (`deno run -A cli.ts`); and, as the baseline, `deno run` of an empty program. The output of
+ * `read` and the count written by `log` are checked.
  *
  * Run alone: `deno run -A bench/oneshot.ts [--runs N]`.
  * @module
  */
 import { periodStart } from "../lib/interval.ts";
+import { bundleCli } from "../scripts/bundle.ts";
 import {
   assertExact,
   type BenchContext,
@@ -19,6 +22,18 @@ import {
 const EVENTS = ["req1", "req2", "req3", "error"];
 const INTERVAL = "1h";
 const EMPTY = new URL("./_empty.ts", import.meta.url).pathname;
+
+/** How the CLI is started: the bundle the binaries are built from, or cli.ts from source. */
+type Entry = "bundle" | "source";
+
+let bundled: Promise<string> | undefined;
+
+/** `deno run` arguments that start the CLI from `entry`. */
+async function cli(entry: Entry): Promise<string[]> {
+  if (entry === "source") return ["cli.ts"];
+  bundled ??= bundleCli();
+  return ["--no-config", await bundled];
+}
 
 interface Output {
   readonly seconds: number;
@@ -64,7 +79,7 @@ function problem(command: string, output: Output): string {
 }
 
 /** `ecl read`: 4 counts in `last`, with the span keys a master writes. */
-async function read(context: BenchContext) {
+async function read(context: BenchContext, entry: Entry) {
   const config = await writeConfig(context);
   try {
     const now = Date.now() / 1000;
@@ -74,7 +89,7 @@ async function read(context: BenchContext) {
       [`r:${INTERVAL}:last:@ts`, String(current - 3600)],
       ...EVENTS.map((event, i): [string, string] => [`r:${INTERVAL}:last:${event}`, String(i + 1)]),
     ]);
-    const output = await denoRun(["cli.ts", "read", config, "-g", "r", "-i", INTERVAL]);
+    const output = await denoRun([...await cli(entry), "read", config, "-g", "r", "-i", INTERVAL]);
     const expected = EVENTS.map((event, i) => `${event}:${i + 1}`).sort().join("\n") + "\n";
     const errors = output.code !== 0
       ? [problem("ecl read", output)]
@@ -89,10 +104,10 @@ async function read(context: BenchContext) {
 }
 
 /** `ecl log CONFIG l req2 3`: the count must be in `cur` of both intervals. */
-async function log(context: BenchContext) {
+async function log(context: BenchContext, entry: Entry) {
   const config = await writeConfig(context);
   try {
-    const output = await denoRun(["cli.ts", "log", config, "l", "req2", "3"]);
+    const output = await denoRun([...await cli(entry), "log", config, "l", "req2", "3"]);
     const errors = output.code !== 0 ? [problem("ecl log", output)] : [];
     const values = await context.raw.mGet([`l:1m:cur:req2`, `l:${INTERVAL}:cur:req2`]);
     if (values.some((value) => value !== "3")) {
@@ -114,21 +129,37 @@ async function bare() {
 export const workloads: Workload[] = [
   {
     name: "cli-read",
-    title: "6 ecl read (deno run -A cli.ts read, 4 events), wall time",
+    title: "6 ecl read, 4 events: the bundle the binaries run (deno run dist/ecl.js read)",
     unit: "s",
     target: { value: 0.15, better: "lower" },
     reference: "Python ecl_reader 0.28 s",
-    warmUp: async (context) => assertExact(await read(context)),
-    run: read,
+    warmUp: async (context) => assertExact(await read(context, "bundle")),
+    run: (context) => read(context, "bundle"),
   },
   {
     name: "cli-log",
-    title: "6 ecl log (deno run -A cli.ts log), wall time",
+    title: "6 ecl log: the bundle the binaries run (deno run dist/ecl.js log)",
     unit: "s",
     target: { value: 0.15, better: "lower" },
     reference: "—",
-    warmUp: async (context) => assertExact(await log(context)),
-    run: log,
+    warmUp: async (context) => assertExact(await log(context, "bundle")),
+    run: (context) => log(context, "bundle"),
+  },
+  {
+    name: "cli-read-source",
+    title: "6 ecl read from source (deno run -A cli.ts read)",
+    unit: "s",
+    reference: "—",
+    warmUp: async (context) => assertExact(await read(context, "source")),
+    run: (context) => read(context, "source"),
+  },
+  {
+    name: "cli-log-source",
+    title: "6 ecl log from source (deno run -A cli.ts log)",
+    unit: "s",
+    reference: "—",
+    warmUp: async (context) => assertExact(await log(context, "source")),
+    run: (context) => log(context, "source"),
   },
   {
     name: "cli-bare",

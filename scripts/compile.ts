@@ -1,12 +1,15 @@
 /**
  * `deno task compile [--host] [TARGET...]`: build self-contained `ecl` executables into dist/,
- * one per target, with only the permissions ecl needs, and a SHA256SUMS file.
+ * one per target, with only the permissions ecl needs, and a SHA256SUMS file. The binaries are
+ * built from the CLI bundle (`deno task bundle`, dist/ecl.js): one ES module starts in 0.12 s
+ * where cli.ts with its ~530 npm files takes 0.18 s.
  *
  * `deno compile` downloads Deno's runtime (denort) for each target from dl.deno.land; without
  * network access to it this exits 3 (and `.ci/run` then skips the build).
  */
 import { createHash } from "node:crypto";
 import { PERMISSIONS } from "./_permissions.ts";
+import { bundleCli, BundleError } from "./bundle.ts";
 
 const TARGETS = [
   "x86_64-unknown-linux-gnu",
@@ -32,11 +35,18 @@ for (const target of targets) {
 }
 
 await Deno.mkdir(OUT_DIR, { recursive: true });
+let entry: string;
+try {
+  entry = await bundleCli();
+} catch (error) {
+  console.error(error instanceof BundleError ? error.message : error);
+  Deno.exit(1);
+}
 const sums: string[] = [];
 for (const target of targets) {
   const output = `${OUT_DIR}/ecl-${target}${target.includes("windows") ? ".exe" : ""}`;
   const result = await new Deno.Command(Deno.execPath(), {
-    args: ["compile", "--target", target, ...PERMISSIONS, "--output", output, "cli.ts"],
+    args: ["compile", "--target", target, ...PERMISSIONS, "--output", output, entry],
     env: { RUST_BACKTRACE: "0" },
     stdout: "inherit",
     stderr: "piped",

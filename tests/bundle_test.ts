@@ -1,0 +1,113 @@
+/**
+ * The CLI bundle (`deno task bundle`), which `deno task compile` turns into the binaries: every
+ * command works from the one file, run with exactly the binaries' permissions.
+ */
+import assert from "node:assert/strict";
+import { VERSION } from "../lib/version.ts";
+import { PERMISSIONS } from "../scripts/_permissions.ts";
+import { bundleCli } from "../scripts/bundle.ts";
+import { type ProcessResult, writeConfig } from "./_process.ts";
+import { freePort, withRedis } from "./_redis.ts";
+
+const dir = await Deno.makeTempDir({ prefix: "ecl-bundle-" });
+let bundled: Promise<string> | undefined;
+
+/** The bundle, built once for this file. */
+function bundle(): Promise<string> {
+  bundled ??= bundleCli(`${dir}/ecl.js`);
+  return bundled;
+}
+
+function command(path: string, args: string[], piped: boolean): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    // No config file: the bundle must not need deno.json, node_modules or the npm cache.
+    args: ["run", "--quiet", "--no-config", ...PERMISSIONS, path, ...args],
+    cwd: dir,
+    env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
+    stdin: "null",
+    stdout: piped ? "piped" : "null",
+    stderr: "piped",
+  });
+}
+
+async function runBundle(args: string[]): Promise<ProcessResult> {
+  const output = await command(await bundle(), args, true).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+function configFor(port: number): Promise<string> {
+  return writeConfig(`redis:
+  host: 127.0.0.1
+  port: ${port}
+groups:
+  requests:
+    events: [req1, req2]
+    intervals: [1s, 1h]
+`);
+}
+
+Deno.test("the CLI bundle is one file that prints its version", async () => {
+  const source = await Deno.readTextFile(await bundle());
+  const imports = source.match(/^import .* from "[^"]+";$/gm) ?? [];
+  assert.deepEqual(imports.filter((line) => !/ from "node:[a-z_/]+";$/.test(line)), []);
+  const version = await runBundle(["--version"]);
+  assert.equal(version.code, 0, version.stderr);
+  assert.match(version.stdout, new RegExp(`^ecl ${VERSION.replaceAll(".", "\\.")} \\(deno `));
+});
+
+Deno.test("the CLI bundle logs, rotates and reads exact counts", () =>
+  withRedis(async (server) => {
+    const config = await configFor(server.port);
+    try {
+      const log = await runBundle(["log", config, "requests", "req1", "3"]);
+      assert.deepEqual([log.code, log.stderr], [0, ""]);
+      const current = await runBundle(["read", config, "-g", "requests", "-i", "1h", "--current"]);
+      assert.deepEqual([current.code, current.stdout], [0, "req1:3\nreq2:0\n"], current.stderr);
+
+      // A master started from the bundle rotates the 1 s interval: req1's 3 reach `last`.
+      const master = command(await bundle(), ["master", config], false).spawn();
+      const raw = await server.client();
+      let rotated: string | null = null;
+      for (let i = 0; i < 50 && rotated !== "3"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        rotated = await raw.get("requests:1s:last:req1");
+      }
+      master.kill("SIGTERM");
+      const stopped = await master.output();
+      assert.equal(rotated, "3");
+      assert.equal(stopped.code, 0, new TextDecoder().decode(stopped.stderr));
+    } finally {
+      await Deno.remove(config);
+    }
+  }));
+
+Deno.test("the CLI bundle reports user errors in one line with the CLI's exit codes", async () => {
+  const bad = await writeConfig("groups:\n  requests:\n    intervals: [5x]\n");
+  const down = await configFor(await freePort());
+  try {
+    const config = await runBundle(["read", bad, "-g", "requests"]);
+    assert.equal(config.code, 2);
+    assert.equal(config.stderr.trim().split("\n").length, 1, config.stderr);
+    assert.match(
+      config.stderr,
+      new RegExp(`^ERROR: .*${bad}.*groups\\.requests\\.intervals\\[0\\]`),
+    );
+
+    const redis = await runBundle(["log", down, "requests", "req1"]);
+    assert.equal(redis.code, 3);
+    assert.match(redis.stderr, /^ERROR: /);
+    assert.doesNotMatch(redis.stderr, /\n\s+at /, "no stack trace");
+  } finally {
+    await Deno.remove(bad);
+    await Deno.remove(down);
+  }
+});
+
+Deno.test("remove the bundle's directory", async () => {
+  await Deno.remove(dir, { recursive: true });
+});
