@@ -16,6 +16,7 @@ import { workloads as oneshot } from "./oneshot.ts";
 import { workloads as memory } from "./memory.ts";
 import { workloads as stdin } from "./stdin.ts";
 import { workloads as cluster } from "./cluster.ts";
+import { workloads as idle } from "./idle.ts";
 
 /** Every workload, in table order. */
 export const workloads: Workload[] = [
@@ -28,6 +29,7 @@ export const workloads: Workload[] = [
   ...memory,
   ...stdin,
   ...cluster,
+  ...idle,
 ];
 
 if (import.meta.main) await benchMain(workloads);

@@ -23,11 +23,12 @@ export function runAt(atMs: number, callback: () => void, now: () => number = Da
       callback();
       return;
     }
-    handle = setTimeout(arm, Math.min(wait, MAX_WAIT_MS));
+    // Whole milliseconds, rounded up: a timer never fires early and then again for the rest.
+    handle = setTimeout(arm, Math.min(Math.ceil(wait), MAX_WAIT_MS));
     handle.unref();
   };
   // Always asynchronous, even when already due.
-  handle = setTimeout(arm, Math.max(0, Math.min(atMs - now(), MAX_WAIT_MS)));
+  handle = setTimeout(arm, Math.max(0, Math.min(Math.ceil(atMs - now()), MAX_WAIT_MS)));
   handle.unref();
   return {
     cancel() {

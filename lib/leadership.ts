@@ -10,10 +10,17 @@ import { clearInterval, setInterval } from "node:timers";
 import { RedisError } from "./errors.ts";
 import type { Store } from "./store.ts";
 
-/** How long the lease lasts without renewal. */
-export const LEASE_TTL_MS = 3000;
-/** How often the holder renews it and standbys try to take it. */
-export const LEASE_RENEW_MS = 1000;
+/**
+ * How long the lease lasts without renewal. Long is cheap: rotations are idempotent, so the lease
+ * only decides who goes first, and standbys rotate every boundary the leader misses meanwhile.
+ */
+export const LEASE_TTL_MS = 9000;
+/**
+ * How often the holder renews it (two failed renewals are survived) and standbys try to take it.
+ * Every renewal wakes an idle master twice (timer, reply): renewing every second cost it more CPU
+ * than all its rotations.
+ */
+export const LEASE_RENEW_MS = 3000;
 
 /** A unique ID for this master process: host, pid and a random part. */
 export function masterId(): string {

@@ -61,7 +61,8 @@ export class Master {
   readonly #store: Store;
   readonly #options: MasterOptions;
   readonly #now: () => number;
-  readonly #timers = new Set<Timer>();
+  /** One timer per instant (ms), shared by every rotation due then: one wake-up per boundary. */
+  readonly #timers = new Map<number, { timer: Timer; callbacks: (() => void)[] }>();
   readonly #running = new Set<Promise<void>>();
   #stopped = false;
 
@@ -109,14 +110,24 @@ export class Master {
     });
   }
 
-  /** Run `callback` at `atMs` unless the master stops first. */
+  /**
+   * Run `callback` at `atMs` unless the master stops first. Callbacks due at the same instant
+   * (the groups sharing an interval length, say) share one timer, so their rotations are sent
+   * in one turn and an idle master wakes once per boundary.
+   */
   #at(atMs: number, callback: () => void): void {
     if (this.#stopped) return;
+    const due = this.#timers.get(atMs);
+    if (due) {
+      due.callbacks.push(callback);
+      return;
+    }
+    const callbacks = [callback];
     const timer = runAt(atMs, () => {
-      this.#timers.delete(timer);
-      callback();
+      this.#timers.delete(atMs);
+      for (const run of callbacks) run();
     }, this.#now);
-    this.#timers.add(timer);
+    this.#timers.set(atMs, { timer, callbacks });
   }
 
   #track(rotation: Promise<void>): void {
@@ -168,7 +179,7 @@ export class Master {
   /** Stop rotating; waits for rotations under way. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    for (const timer of this.#timers) timer.cancel();
+    for (const { timer } of this.#timers.values()) timer.cancel();
     this.#timers.clear();
     await Promise.allSettled([...this.#running]);
   }

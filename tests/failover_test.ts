@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { spawnScript, writeConfig } from "./_process.ts";
 import { withRedis } from "./_redis.ts";
 
-const BOUNDARIES = 20;
+/** Long enough for 3 leader kills even when each lease lapses only after its full TTL (9 s). */
+const BOUNDARIES = 30;
 const KILL_EVERY_MS = 2600;
 /** Latest acceptable rotation after its boundary: standby delay (250 ms) + lease check + polling. */
 const ON_TIME_MS = 800;
@@ -33,7 +34,7 @@ Deno.test("ecl master failover: killing leaders at random, every boundary rotate
           const holder = await raw.get("@ecl:master");
           const pid = Number(holder?.split(":").at(-2));
           const leader = masters.findIndex((master) => master.pid === pid);
-          // No holder right after a kill (the lease lapses within 3 s): try again next loop.
+          // No holder after a kill until the lease lapses (9 s TTL): standbys rotate meanwhile.
           if (leader >= 0) {
             masters[leader].kill("SIGKILL");
             finished.push(masters[leader].output());
@@ -53,7 +54,7 @@ Deno.test("ecl master failover: killing leaders at random, every boundary rotate
     const outputs = await Promise.all(finished);
     await Deno.remove(config);
 
-    assert.ok(kills >= 4, `only ${kills} leaders killed`);
+    assert.ok(kills >= 3, `only ${kills} leaders killed`);
     // Every boundary after the first observation, none skipped (@ts moves by exactly 1 s).
     const steady = observed.slice(1);
     assert.ok(steady.length >= BOUNDARIES, `${steady.length} rotations seen`);
