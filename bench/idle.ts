@@ -66,6 +66,18 @@ async function wakeUps(pid: number): Promise<number> {
   return total;
 }
 
+/** CPU (percent of one core) and wake-ups per second of process `pid` over the next `ms`. */
+async function measure(pid: number, ms: number): Promise<{ percent: number; wakeUps: number }> {
+  const wallStart = performance.now();
+  const cpuStart = await cpuSeconds(pid);
+  const wakeStart = await wakeUps(pid);
+  await sleep(ms);
+  const cpuEnd = await cpuSeconds(pid);
+  const wakeEnd = await wakeUps(pid);
+  const seconds = (performance.now() - wallStart) / 1000;
+  return { percent: (cpuEnd - cpuStart) / seconds * 100, wakeUps: (wakeEnd - wakeStart) / seconds };
+}
+
 /** `VmRSS` and `VmHWM` of process `pid`, in bytes. */
 async function residentBytes(pid: number): Promise<{ rss: number; peak: number }> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
@@ -160,15 +172,8 @@ async function run(context: BenchContext): Promise<Sample> {
     }
     await sleep(SETTLE_MS);
 
-    const wallStart = performance.now();
-    const cpuStart = await cpuSeconds(child.pid);
-    const wakeStart = await wakeUps(child.pid);
-    await sleep(windowMs);
-    const cpuEnd = await cpuSeconds(child.pid);
-    const wakeEnd = await wakeUps(child.pid);
-    const wallEnd = performance.now();
+    const { percent, wakeUps: perSecond } = await measure(child.pid, windowMs);
     const memory = await residentBytes(child.pid);
-    const percent = (cpuEnd - cpuStart) / ((wallEnd - wallStart) / 1000) * 100;
 
     const errors: string[] = [];
     const now = Date.now() / 1000;
@@ -192,7 +197,6 @@ async function run(context: BenchContext): Promise<Sample> {
     }
     const output = (await stderr).trim();
     if (errors.length > 0 && output !== "") errors.push(`ecl master printed: ${output}`);
-    const perSecond = (wakeEnd - wakeStart) / ((wallEnd - wallStart) / 1000);
     const notes = [
       `RSS ${mib(memory.rss)} (peak ${mib(memory.peak)}), ${perSecond.toFixed(1)} wake-ups/s`,
     ];
@@ -227,15 +231,9 @@ async function baseline(context: BenchContext): Promise<Sample> {
   }).spawn();
   try {
     await sleep(SETTLE_MS);
-    const wallStart = performance.now();
-    const cpuStart = await cpuSeconds(child.pid);
-    const wakeStart = await wakeUps(child.pid);
-    await sleep(context.options.quick ? QUICK_WINDOW_MS : WINDOW_MS);
-    const cpuEnd = await cpuSeconds(child.pid);
-    const wakeEnd = await wakeUps(child.pid);
-    const seconds = (performance.now() - wallStart) / 1000;
-    const note = `${((wakeEnd - wakeStart) / seconds).toFixed(1)} wake-ups/s`;
-    return { value: (cpuEnd - cpuStart) / seconds * 100, errors: [], notes: [note] };
+    const window = context.options.quick ? QUICK_WINDOW_MS : WINDOW_MS;
+    const { percent, wakeUps } = await measure(child.pid, window);
+    return { value: percent, errors: [], notes: [`${wakeUps.toFixed(1)} wake-ups/s`] };
   } finally {
     child.kill("SIGKILL");
     await child.status;
