@@ -16,6 +16,7 @@ import {
   benchMain,
   childEnv,
   ROOT,
+  type Sample,
   type Workload,
 } from "./_util.ts";
 
@@ -125,42 +126,47 @@ async function bare() {
   return { value: output.seconds, errors: output.code === 0 ? [] : [problem("deno run", output)] };
 }
 
+/** A one-shot workload: `command` started from `entry`, with the target when it is given. */
+function oneShot(
+  name: string,
+  title: string,
+  command: (context: BenchContext, entry: Entry) => Promise<Sample>,
+  entry: Entry,
+  target?: Workload["target"],
+  reference = "—",
+): Workload {
+  return {
+    name,
+    title,
+    unit: "s",
+    target,
+    reference,
+    warmUp: async (context) => assertExact(await command(context, entry)),
+    run: (context) => command(context, entry),
+  };
+}
+
+const TARGET = { value: 0.15, better: "lower" } as const;
+
 /** The workloads. */
 export const workloads: Workload[] = [
-  {
-    name: "cli-read",
-    title: "6 ecl read, 4 events: the bundle the binaries run (deno run dist/ecl.js read)",
-    unit: "s",
-    target: { value: 0.15, better: "lower" },
-    reference: "Python ecl_reader 0.28 s",
-    warmUp: async (context) => assertExact(await read(context, "bundle")),
-    run: (context) => read(context, "bundle"),
-  },
-  {
-    name: "cli-log",
-    title: "6 ecl log: the bundle the binaries run (deno run dist/ecl.js log)",
-    unit: "s",
-    target: { value: 0.15, better: "lower" },
-    reference: "—",
-    warmUp: async (context) => assertExact(await log(context, "bundle")),
-    run: (context) => log(context, "bundle"),
-  },
-  {
-    name: "cli-read-source",
-    title: "6 ecl read from source (deno run -A cli.ts read)",
-    unit: "s",
-    reference: "—",
-    warmUp: async (context) => assertExact(await read(context, "source")),
-    run: (context) => read(context, "source"),
-  },
-  {
-    name: "cli-log-source",
-    title: "6 ecl log from source (deno run -A cli.ts log)",
-    unit: "s",
-    reference: "—",
-    warmUp: async (context) => assertExact(await log(context, "source")),
-    run: (context) => log(context, "source"),
-  },
+  oneShot(
+    "cli-read",
+    "6 ecl read, 4 events: the bundle the binaries run (deno run dist/ecl.js read)",
+    read,
+    "bundle",
+    TARGET,
+    "Python ecl_reader 0.28 s",
+  ),
+  oneShot(
+    "cli-log",
+    "6 ecl log: the bundle the binaries run (deno run dist/ecl.js log)",
+    log,
+    "bundle",
+    TARGET,
+  ),
+  oneShot("cli-read-source", "6 ecl read from source (deno run -A cli.ts read)", read, "source"),
+  oneShot("cli-log-source", "6 ecl log from source (deno run -A cli.ts log)", log, "source"),
   {
     name: "cli-bare",
     title: "6 baseline: deno run -A of an empty program",

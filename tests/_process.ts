@@ -17,24 +17,39 @@ function childEnv(env: Record<string, string>): Record<string, string> {
   return { RUST_BACKTRACE: "0", NO_COLOR: "1", ...env };
 }
 
-/** `deno run -A <script> ...args`, from the repository root; waits for it. */
-export async function runScript(
-  script: string,
+/** `deno ARGS` (any subcommand), in `cwd` (default: the repository root), stdout/stderr piped. */
+export function denoCommand(
   args: string[],
-  env: Record<string, string> = {},
-): Promise<ProcessResult> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", ROOT + script, ...args],
-    cwd: ROOT,
-    env: childEnv(env),
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: options.cwd ?? ROOT,
+    env: childEnv(options.env ?? {}),
     stdin: "null",
-  }).output();
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** Run `command` to its end; returns its exit code and decoded output. */
+export async function finish(command: Deno.Command): Promise<ProcessResult> {
+  const output = await command.output();
   const decoder = new TextDecoder();
   return {
     code: output.code,
     stdout: decoder.decode(output.stdout),
     stderr: decoder.decode(output.stderr),
   };
+}
+
+/** `deno run -A <script> ...args`, from the repository root; waits for it. */
+export function runScript(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<ProcessResult> {
+  return finish(denoCommand(["run", "-A", "--quiet", ROOT + script, ...args], { env }));
 }
 
 /** The CLI (`cli.ts`, the entry point `deno compile` builds) with `args`. */
@@ -48,14 +63,7 @@ export function spawnScript(
   args: string[],
   env: Record<string, string> = {},
 ): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", ROOT + script, ...args],
-    cwd: ROOT,
-    env: childEnv(env),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  return denoCommand(["run", "-A", "--quiet", ROOT + script, ...args], { env }).spawn();
 }
 
 /** Write a YAML config into a temporary file; returns its path. */

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { VERSION } from "../lib/version.ts";
 import { PERMISSIONS } from "../scripts/_permissions.ts";
 import { bundleCli } from "../scripts/bundle.ts";
-import { type ProcessResult, writeConfig } from "./_process.ts";
+import { denoCommand, finish, type ProcessResult, writeConfig } from "./_process.ts";
 import { freePort, withRedis } from "./_redis.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "ecl-bundle-" });
@@ -18,26 +18,16 @@ function bundle(): Promise<string> {
   return bundled;
 }
 
-function command(path: string, args: string[], piped: boolean): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    // No config file: the bundle must not need deno.json, node_modules or the npm cache.
-    args: ["run", "--quiet", "--no-config", ...PERMISSIONS, path, ...args],
+/** `deno run` of the bundle with the binaries' permissions, outside the repository. */
+async function bundleCommand(args: string[]): Promise<Deno.Command> {
+  // No config file: the bundle must not need deno.json, node_modules or the npm cache.
+  return denoCommand(["run", "--quiet", "--no-config", ...PERMISSIONS, await bundle(), ...args], {
     cwd: dir,
-    env: { RUST_BACKTRACE: "0", NO_COLOR: "1" },
-    stdin: "null",
-    stdout: piped ? "piped" : "null",
-    stderr: "piped",
   });
 }
 
 async function runBundle(args: string[]): Promise<ProcessResult> {
-  const output = await command(await bundle(), args, true).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  return finish(await bundleCommand(args));
 }
 
 function configFor(port: number): Promise<string> {
@@ -70,7 +60,7 @@ Deno.test("the CLI bundle logs, rotates and reads exact counts", () =>
       assert.deepEqual([current.code, current.stdout], [0, "req1:3\nreq2:0\n"], current.stderr);
 
       // A master started from the bundle rotates the 1 s interval: req1's 3 reach `last`.
-      const master = command(await bundle(), ["master", config], false).spawn();
+      const master = (await bundleCommand(["master", config])).spawn();
       const raw = await server.client();
       let rotated: string | null = null;
       for (let i = 0; i < 50 && rotated !== "3"; i++) {
