@@ -4,6 +4,15 @@ import { freePort, RedisServer } from "./_redis.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls `ready` until it holds; a cluster that never gets there fails the test, naming what it waited for. */
+async function waitFor(what: string, ready: () => Promise<boolean>, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error(`Redis Cluster: no ${what} after ${timeoutMs} ms`);
+    await sleep(25);
+  }
+}
+
 /** Three masters, each with `replicas` replicas. */
 export async function startCluster(replicas = 0) {
   const nodes: RedisServer[] = [];
@@ -33,13 +42,28 @@ export async function startCluster(replicas = 0) {
     stdin: "null",
   }).output();
   assert.equal(created.code, 0, new TextDecoder().decode(created.stdout));
+  // Every node agrees the cluster is up, and every replica has finished its initial sync (a replica
+  // is assigned by CLUSTER REPLICATE after the slots, so it can still be syncing when the state is ok).
   for (const node of nodes) {
     const raw = await node.client();
-    for (let i = 0; i < 200; i++) {
-      if ((await raw.sendCommand(["CLUSTER", "INFO"]) as string).includes("cluster_state:ok")) {
-        break;
-      }
-      await sleep(25);
+    await waitFor(`cluster_state:ok on port ${node.port}`, async () => {
+      const info = await raw.sendCommand(["CLUSTER", "INFO"]) as string;
+      if (!info.includes("cluster_state:ok")) return false;
+      const replication = await raw.sendCommand(["INFO", "replication"]) as string;
+      return !replication.includes("role:slave") ||
+        replication.includes("master_link_status:up") &&
+          !replication.includes("master_sync_in_progress:1");
+    });
+  }
+  if (replicas > 0) {
+    for (const node of nodes) {
+      const raw = await node.client();
+      await waitFor(`${replicas} replica(s) of port ${node.port} online`, async () => {
+        const replication = await raw.sendCommand(["INFO", "replication"]) as string;
+        if (replication.includes("role:slave")) return true;
+        const online = replication.match(/^slave\d+:.*state=online/gm) ?? [];
+        return online.length >= replicas;
+      });
     }
   }
   return {

@@ -101,7 +101,7 @@ Deno.test("Redis Cluster: counts logged while a master fails over to its replica
     }
     assert.ok(owner !== undefined);
     const ownerClient = await owner.client();
-    assert.equal(await ownerClient.sendCommand(["WAIT", "1", "5000"]), 1);
+    assert.equal(await ownerClient.sendCommand(["WAIT", "1", "15000"]), 1);
     await owner.kill();
     for (let i = 0; i < 5000; i++) group.log("a");
     const started = Date.now();

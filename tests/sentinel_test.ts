@@ -117,7 +117,7 @@ Deno.test("EventGroup through Redis Sentinel: counts logged during a failover ar
     // Replication is asynchronous: make sure the replica has what the master confirmed, since
     // a failover loses what it has not (a limit of Redis, documented).
     const master = await setup.master.client();
-    assert.equal(await master.sendCommand(["WAIT", "1", "5000"]), 1);
+    assert.equal(await master.sendCommand(["WAIT", "1", "15000"]), 1);
     await setup.master.kill();
     for (let i = 0; i < 5000; i++) group.log("a");
     const started = Date.now();
