@@ -1,17 +1,7 @@
 /** A real Redis Cluster on loopback, for tests and benchmarks. */
 import assert from "node:assert/strict";
 import { freePort, RedisServer } from "./_redis.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `ready` until it holds; a cluster that never gets there fails the test, naming what it waited for. */
-async function waitFor(what: string, ready: () => Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error(`Redis Cluster: no ${what} after ${timeoutMs} ms`);
-    await sleep(25);
-  }
-}
+import { waitFor } from "./_wait.ts";
 
 /** Three masters, each with `replicas` replicas. */
 export async function startCluster(replicas = 0) {
@@ -46,7 +36,7 @@ export async function startCluster(replicas = 0) {
   // is assigned by CLUSTER REPLICATE after the slots, so it can still be syncing when the state is ok).
   for (const node of nodes) {
     const raw = await node.client();
-    await waitFor(`cluster_state:ok on port ${node.port}`, async () => {
+    await waitFor(`Redis Cluster: cluster_state:ok on port ${node.port}`, async () => {
       const info = await raw.sendCommand(["CLUSTER", "INFO"]) as string;
       if (!info.includes("cluster_state:ok")) return false;
       const replication = await raw.sendCommand(["INFO", "replication"]) as string;
@@ -58,12 +48,15 @@ export async function startCluster(replicas = 0) {
   if (replicas > 0) {
     for (const node of nodes) {
       const raw = await node.client();
-      await waitFor(`${replicas} replica(s) of port ${node.port} online`, async () => {
-        const replication = await raw.sendCommand(["INFO", "replication"]) as string;
-        if (replication.includes("role:slave")) return true;
-        const online = replication.match(/^slave\d+:.*state=online/gm) ?? [];
-        return online.length >= replicas;
-      });
+      await waitFor(
+        `Redis Cluster: ${replicas} online replica(s) of port ${node.port} online`,
+        async () => {
+          const replication = await raw.sendCommand(["INFO", "replication"]) as string;
+          if (replication.includes("role:slave")) return true;
+          const online = replication.match(/^slave\d+:.*state=online/gm) ?? [];
+          return online.length >= replicas;
+        },
+      );
     }
   }
   return {

@@ -63,7 +63,7 @@ Deno.test("the CLI bundle logs, rotates and reads exact counts", () =>
       const master = (await bundleCommand(["master", config])).spawn();
       const raw = await server.client();
       let rotated: string | null = null;
-      for (let i = 0; i < 50 && rotated !== "3"; i++) {
+      for (let i = 0; i < 100 && rotated !== "3"; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         rotated = await raw.get("requests:1s:last:req1");
       }

@@ -10,9 +10,9 @@ import { Store } from "../lib/store.ts";
 import { EventCountLogger } from "../mod.ts";
 import { runCli, writeConfig } from "./_process.ts";
 import { freePort, RedisServer } from "./_redis.ts";
+import { waitFor } from "./_wait.ts";
 
 const MASTER_NAME = "ecl-test";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A master, its replica and one sentinel watching them. */
 async function startSentinelSetup() {
@@ -41,19 +41,24 @@ async function startSentinelSetup() {
   }).spawn();
   const client = createClient({ socket: { host: "127.0.0.1", port } });
   client.on("error", () => {});
-  for (let i = 0; !client.isReady && i < 500; i++) {
+  await waitFor(`sentinel listening on port ${port}`, async () => {
     try {
       await client.connect();
+      return true;
     } catch {
-      await sleep(10);
+      return false;
     }
-  }
-  // The sentinel learns about the replica from the master's INFO; wait for it.
-  for (let i = 0; i < 200; i++) {
+  }, { everyMs: 10 });
+  // The sentinel learns about the replica from the master's INFO, and the replica must be in sync.
+  await waitFor("replica known to the sentinel", async () => {
     const replicas = await client.sendCommand(["SENTINEL", "REPLICAS", MASTER_NAME]) as unknown[];
-    if (replicas.length > 0) break;
-    await sleep(50);
-  }
+    return replicas.length > 0;
+  });
+  const replicaClient = await replica.client();
+  await waitFor("replica in sync with its master", async () => {
+    const info = await replicaClient.sendCommand(["INFO", "replication"]) as string;
+    return info.includes("master_link_status:up");
+  });
   return {
     master,
     replica,
