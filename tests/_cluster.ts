@@ -32,32 +32,18 @@ export async function startCluster(replicas = 0) {
     stdin: "null",
   }).output();
   assert.equal(created.code, 0, new TextDecoder().decode(created.stdout));
-  // Every node agrees the cluster is up, and every replica has finished its initial sync (a replica
-  // is assigned by CLUSTER REPLICATE after the slots, so it can still be syncing when the state is ok).
+  // Every node sees the cluster up, and every master has its replicas in sync: a replica is assigned
+  // (CLUSTER REPLICATE) after the slots, so it may still be syncing when cluster_state is ok.
   for (const node of nodes) {
     const raw = await node.client();
-    await waitFor(`Redis Cluster: cluster_state:ok on port ${node.port}`, async () => {
+    await waitFor(`Redis Cluster: port ${node.port} up with its replicas in sync`, async () => {
       const info = await raw.sendCommand(["CLUSTER", "INFO"]) as string;
-      if (!info.includes("cluster_state:ok")) return false;
       const replication = await raw.sendCommand(["INFO", "replication"]) as string;
-      return !replication.includes("role:slave") ||
-        replication.includes("master_link_status:up") &&
-          !replication.includes("master_sync_in_progress:1");
+      const inSync = replication.includes("role:slave")
+        ? replication.includes("master_link_status:up")
+        : (replication.match(/^slave\d+:.*state=online/gm) ?? []).length >= replicas;
+      return info.includes("cluster_state:ok") && inSync;
     });
-  }
-  if (replicas > 0) {
-    for (const node of nodes) {
-      const raw = await node.client();
-      await waitFor(
-        `Redis Cluster: ${replicas} online replica(s) of port ${node.port} online`,
-        async () => {
-          const replication = await raw.sendCommand(["INFO", "replication"]) as string;
-          if (replication.includes("role:slave")) return true;
-          const online = replication.match(/^slave\d+:.*state=online/gm) ?? [];
-          return online.length >= replicas;
-        },
-      );
-    }
   }
   return {
     nodes,
