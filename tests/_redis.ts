@@ -6,6 +6,7 @@
 import { createClient } from "@redis/client";
 import { createServer } from "node:net";
 import type { RedisSpec } from "../lib/config.ts";
+import { sleep } from "./_wait.ts";
 
 const HOST = "127.0.0.1";
 const START_TIMEOUT_MS = 10_000;
@@ -269,7 +270,7 @@ export class RedisServer {
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (!(await answersPing(this.port, this.tls))) {
       if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${this.port}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
     }
   }
 

@@ -8,6 +8,7 @@ import { PERMISSIONS } from "../scripts/_permissions.ts";
 import { bundleCli } from "../scripts/bundle.ts";
 import { denoCommand, finish, type ProcessResult, writeConfig } from "./_process.ts";
 import { freePort, withRedis } from "./_redis.ts";
+import { sleep } from "./_wait.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "ecl-bundle-" });
 let bundled: Promise<string> | undefined;
@@ -64,7 +65,7 @@ Deno.test("the CLI bundle logs, rotates and reads exact counts", () =>
       const raw = await server.client();
       let rotated: string | null = null;
       for (let i = 0; i < 100 && rotated !== "3"; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
         rotated = await raw.get("requests:1s:last:req1");
       }
       master.kill("SIGTERM");

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { VERSION } from "../lib/version.ts";
 import { runCli, writeConfig } from "./_process.ts";
 import { type RedisServer, withRedis } from "./_redis.ts";
+import { sleep } from "./_wait.ts";
 
 /** Start of the current 5-minute period: counters that a master rotated on time. */
 const B = Math.floor(Date.now() / 300_000) * 300;
@@ -354,7 +355,7 @@ Deno.test("ecl runs every command with only the permissions the compiled binarie
     const read = await run(["read", config, "-g", "requests", "-i", "5m", "--current"]).output();
     assert.equal(decode(read.stdout), "error:0\nreq1:3\nreq2:0\n", decode(read.stderr));
     const master = run(["master", config]).spawn();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sleep(1500);
     master.kill("SIGTERM");
     const stopped = await master.output();
     assert.equal(stopped.code, 0, decode(stopped.stderr));
@@ -378,7 +379,7 @@ Deno.test("ecl read --watch prints a block per refresh off a terminal and stops 
       "--watch",
       "0.3",
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sleep(1500);
     child.kill("SIGINT");
     const output = await child.output();
     assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));

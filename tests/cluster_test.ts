@@ -10,6 +10,7 @@ import { EventCountLogger } from "../mod.ts";
 import { runCli, runScript, writeConfig } from "./_process.ts";
 import { startCluster } from "./_cluster.ts";
 import type { RedisServer } from "./_redis.ts";
+import { sleep } from "./_wait.ts";
 
 const GROUPS = ["g1", "g2", "g3", "g4", "g5", "g6"];
 
@@ -112,7 +113,7 @@ Deno.test("Redis Cluster: counts logged while a master fails over to its replica
         break;
       } catch (error) {
         if (Date.now() - started > 20_000) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await sleep(200);
       }
     }
     console.log(

@@ -5,13 +5,13 @@
 import assert from "node:assert/strict";
 import { spawnScript, writeConfig } from "./_process.ts";
 import { withRedis } from "./_redis.ts";
+import { sleep } from "./_wait.ts";
 
 /** Long enough for 3 leader kills even when each lease lapses only after its full TTL (9 s). */
 const BOUNDARIES = 30;
 const KILL_EVERY_MS = 2600;
 /** Latest acceptable rotation after its boundary: standby delay (250 ms) + lease check + polling. */
 const ON_TIME_MS = 800;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 Deno.test("ecl master failover: killing leaders at random, every boundary rotates once, on time", () =>
   withRedis(async (server) => {

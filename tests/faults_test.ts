@@ -5,8 +5,7 @@ import { Master, type RotationReport } from "../lib/master.ts";
 import { Store } from "../lib/store.ts";
 import { ConfigError, EventCountLogger, RedisError } from "../mod.ts";
 import { freePort, RedisServer } from "./_redis.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from "./_wait.ts";
 
 Deno.test("EventCountLogger.close() gives up after timeoutMs when Redis is down, saying what was lost", async () => {
   const warnings: string[] = [];

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError, DummyEventGroup, EventCountLogger, NotFoundError } from "../mod.ts";
 import { withRedis } from "./_redis.ts";
+import { sleep } from "./_wait.ts";
 
 function collect(): { warnings: string[]; onWarning: (message: string) => void } {
   const warnings: string[] = [];
@@ -64,11 +65,11 @@ Deno.test("EventGroup.log() in cached mode writes nothing until sync_limit is re
     const raw = await server.client();
     for (let i = 0; i < 9; i++) group.log("a");
     group.log("b", 3);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     assert.equal(await raw.get("g:1h:cur:a"), null);
     assert.deepEqual(await group.getCurrentCounts("a"), { "1h": 9 });
     group.log("a");
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     assert.equal(await raw.get("g:1h:cur:a"), "10");
     assert.equal(await raw.get("g:1h:cur:b"), "3");
     assert.equal(group.pendingSize, 0);
@@ -87,7 +88,7 @@ Deno.test("EventGroup.log() in cached mode writes every sync_interval", () =>
     assert.equal(group.pendingSize, 1);
     const deadline = Date.now() + 5000;
     while ((await raw.get("g:1h:cur:a")) !== "5" && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
     assert.equal(await raw.get("g:1h:cur:a"), "5");
     await ecl.close();

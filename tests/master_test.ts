@@ -6,11 +6,12 @@ import { Store } from "../lib/store.ts";
 import { EventCountLogger } from "../mod.ts";
 import { spawnScript, writeConfig } from "./_process.ts";
 import { type RedisServer, withRedis } from "./_redis.ts";
+import { sleep } from "./_wait.ts";
 
 /** Sleep until `offsetMs` after the next whole-second boundary; returns that boundary (s). */
 async function afterNextSecond(offsetMs: number): Promise<number> {
   const boundary = Math.floor(Date.now() / 1000) + 1;
-  await new Promise((resolve) => setTimeout(resolve, boundary * 1000 + offsetMs - Date.now()));
+  await sleep(boundary * 1000 + offsetMs - Date.now());
   return boundary;
 }
 
@@ -108,7 +109,7 @@ Deno.test("ecl master: two masters at once rotate every boundary exactly once", 
     );
     const masters = [0, 1].map(() => spawnScript("cli.ts", ["master", config, "-v"]));
     try {
-      await new Promise((resolve) => setTimeout(resolve, 4500));
+      await sleep(4500);
     } finally {
       for (const master of masters) master.kill("SIGTERM");
     }
@@ -149,7 +150,7 @@ Deno.test("Master: one whose clock is 3 s fast never rotates a boundary twice wi
     );
     try {
       for (const master of masters) await master.start();
-      await new Promise((resolve) => setTimeout(resolve, 3500));
+      await sleep(3500);
     } finally {
       for (const master of masters) await master.stop();
       for (const store of stores) await store.close();

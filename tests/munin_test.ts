@@ -23,6 +23,7 @@ import {
 } from "../lib/format/munin.ts";
 import { runCli, spawnScript, writeConfig } from "./_process.ts";
 import { freePort, type RedisServer, withRedis } from "./_redis.ts";
+import { sleep } from "./_wait.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const PLUGIN = `${ROOT}munin/ecl_`;
@@ -693,7 +694,7 @@ Deno.test("munin: a run waits for the state file's lock, and gives up after 5 s"
     const lock = await Deno.open(`${state}.lock`, { read: true, write: true, create: true });
     await lock.lock(true);
     const waiting = runCli(args);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sleep(1500);
     await assert.rejects(Deno.stat(state), Deno.errors.NotFound);
     lock.close();
     const result = await waiting;

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { EventCountLogger, RedisError } from "../mod.ts";
 import { type ProcessResult, runCli, spawnScript, writeConfig } from "./_process.ts";
 import { freePort, makeTlsFiles, type RawClient, type RedisServer, withRedis } from "./_redis.ts";
+import { sleep } from "./_wait.ts";
 
 const GROUPS_YAML = `groups:
   requests:
@@ -305,7 +306,7 @@ async function awayFromBoundary(seconds: number, margin: number): Promise<void> 
   const now = Date.now() / 1000;
   const next = Math.ceil(now / seconds) * seconds;
   if (next - now < margin) {
-    await new Promise((resolve) => setTimeout(resolve, (next - now) * 1000 + 50));
+    await sleep((next - now) * 1000 + 50);
   }
 }
 
@@ -575,7 +576,7 @@ Deno.test("library: errors and warnings never show the password", async (t) => {
     assertNoSecret("error", error.message, Deno.inspect(error, { depth: 10 }));
     ecl.getGroup("requests")!.log("req1");
     // Reconnection attempts go on meanwhile (after 100 ms, 200 ms, 400 ms, …).
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await sleep(700);
     await ecl.close({ timeoutMs: 200 });
     assert.ok(warnings.some((warning) => /^Closed with \d+ counts not written/.test(warning)));
     assertNoSecret("warnings", ...warnings);
@@ -595,7 +596,7 @@ Deno.test("library: errors and warnings never show the password", async (t) => {
       assert.match(error.message, /redis:\/\/ecl-requests@127\.0\.0\.1:\d+\/0: WRONGPASS/);
       assertNoSecret("error", error.message, Deno.inspect(error, { depth: 10 }));
       ecl.getGroup("requests")!.log("req1");
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      await sleep(700);
       await ecl.close({ timeoutMs: 200 });
       assert.ok(warnings.length > 0);
       assertNoSecret("warnings", ...warnings);
@@ -614,7 +615,7 @@ Deno.test("library: errors and warnings never show the password", async (t) => {
       await requests.flush();
       await server.kill();
       requests.log("req1");
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
       await server.restart();
       await ecl.close();
       const raw = await server.client({ password: SECRET });

@@ -4,6 +4,7 @@ import { parseListen } from "../lib/commands/serve.ts";
 import { assertValidExposition } from "./_promtool.ts";
 import { runCli, spawnScript, writeConfig } from "./_process.ts";
 import { type RedisServer, withRedis } from "./_redis.ts";
+import { sleep } from "./_wait.ts";
 
 const PASSWORD = "s3cret-do-not-leak";
 const METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -58,7 +59,7 @@ async function waitFor(url: string, ok: (body: string) => boolean, timeoutMs = 1
     const { body } = await request(url);
     if (ok(body)) return body;
     if (Date.now() > deadline) throw new Error(`timed out waiting on ${url}; last:\n${body}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 
@@ -165,7 +166,7 @@ Deno.test("serve: at most 4 requests wait for a frozen Redis; the others get 503
       const started = Date.now();
       const first = [1, 2, 3, 4].map(() => request(`${base}/metrics`));
       // Give the first four time to take their places.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(300);
       const extra = await request(`${base}/metrics`);
       assert.equal(extra.status, 503);
       assert.equal(extra.headers.get("retry-after"), "1");

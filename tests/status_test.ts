@@ -9,6 +9,7 @@ import type { SlotCounts } from "../lib/reader.ts";
 import { Store } from "../lib/store.ts";
 import { runCli, writeConfig } from "./_process.ts";
 import { freePort, type RedisServer, withRedis } from "./_redis.ts";
+import { sleep } from "./_wait.ts";
 
 const HOLDER = "other-host:7:0badf00d";
 
@@ -19,8 +20,8 @@ function iso(seconds: number): string {
 /** Wait until the clock is at least 3 s away from a 5-minute boundary (exact detail lines). */
 async function awayFromBoundaries(): Promise<void> {
   const into = (Date.now() / 1000) % 300;
-  if (into < 3) await new Promise((resolve) => setTimeout(resolve, (3 - into) * 1000));
-  if (into > 297) await new Promise((resolve) => setTimeout(resolve, (303 - into) * 1000));
+  if (into < 3) await sleep((3 - into) * 1000);
+  if (into > 297) await sleep((303 - into) * 1000);
 }
 
 const YAML_GROUPS = `groups:
@@ -126,7 +127,7 @@ Deno.test("status: WARNING without a master, for a late rotation and for an inco
     await awayFromBoundaries();
     // Wait until 5 s past the hour, so that the 1h interval below is 1 boundary late for sure.
     const intoHour = (Date.now() / 1000) % 3600;
-    if (intoHour < 6) await new Promise((resolve) => setTimeout(resolve, (6 - intoHour) * 1000));
+    if (intoHour < 6) await sleep((6 - intoHour) * 1000);
     const file = await configFor(server);
     const raw = await server.client();
     const now = Date.now() / 1000;
