@@ -1,8 +1,10 @@
 /**
  * Munin: the pure formatting of lib/format/munin.ts, `ecl read -f munin|munin-config|munin-suggest`
  * and the wildcard plugin munin/ecl_ run as munin-node runs it: directly with munin-node's
- * environment, and through `munin-run` when it is installed. Outputs are compared byte for byte
- * against a real redis-server holding known counters.
+ * environment, through `munin-run` and through munin-node's own code when they are installed, with
+ * MUNIN_PLUGSTATE set. `ecl` is the CLI bundle with exactly the binaries' permissions (tests/_bundle.ts),
+ * as a user's binary is. Outputs are compared byte for byte against a real redis-server holding
+ * known counters.
  */
 import assert from "node:assert/strict";
 import {
@@ -21,7 +23,8 @@ import {
   parseState,
   STATE_HEADER,
 } from "../lib/format/munin.ts";
-import { runCli, spawnScript, writeConfig } from "./_process.ts";
+import { runEcl, writeEclBinary } from "./_bundle.ts";
+import { spawnScript, writeConfig } from "./_process.ts";
 import { freePort, type RedisServer, withRedis } from "./_redis.ts";
 import { sleep } from "./_wait.ts";
 
@@ -254,19 +257,6 @@ async function setCounters(server: RedisServer): Promise<void> {
   });
 }
 
-/** `deno` behind a path, as `env.ecl_bin` wants an executable: what a compiled `ecl` would be. */
-async function writeEclWrapper(dir: string): Promise<string> {
-  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
-  const denoDir = JSON.parse(new TextDecoder().decode(info.stdout)).denoDir as string;
-  const path = `${dir}/ecl`;
-  await Deno.writeTextFile(
-    path,
-    `#!/bin/sh\nDENO_DIR='${denoDir}' NO_COLOR=1 exec '${Deno.execPath()}' run -A --quiet '${ROOT}cli.ts' "$@"\n`,
-  );
-  await Deno.chmod(path, 0o755);
-  return path;
-}
-
 /** `name` in the PATH or in /usr/sbin (munin-node's tools), when installed. */
 function findTool(name: string): string | undefined {
   const dirs = [...(Deno.env.get("PATH") ?? "").split(":"), "/usr/sbin", "/usr/local/sbin"];
@@ -437,7 +427,7 @@ async function eachWay(
 ): Promise<void> {
   const config = await writeConfig(CONFIG_YAML(server.port));
   const binDir = await Deno.makeTempDir({ prefix: "ecl-munin-bin-" });
-  const eclBin = await writeEclWrapper(binDir);
+  const eclBin = await writeEclBinary(binDir);
   try {
     for (const [way, { name, available }] of Object.entries(WAYS) as [Way, typeof WAYS[Way]][]) {
       await t.step({
@@ -468,7 +458,7 @@ Deno.test("munin: ecl read -f munin-config and -f munin print the last finished 
   withRedis(async (server) => {
     await setCounters(server);
     const config = await writeConfig(CONFIG_YAML(server.port));
-    const read = (...args: string[]) => runCli(["read", config, ...args]);
+    const read = (...args: string[]) => runEcl(["read", config, ...args]);
     const configOut = await read("-g", "requests", "-i", "5m", "-f", "munin-config");
     assert.equal(configOut.stderr, "");
     ok(configOut, REQUESTS_CONFIG);
@@ -491,7 +481,7 @@ Deno.test({
         `redis: {host: 127.0.0.1, port: ${server.port}}\ngroups:\n` +
           `  http-status: {intervals: [0.5m, 5m]}\n  ok: {intervals: [1h]}\n`,
       );
-      const result = await runCli(["read", config, "-f", "munin-suggest"]);
+      const result = await runEcl(["read", config, "-f", "munin-suggest"]);
       ok(result, "ok_1h\n");
       assert.equal(
         result.stderr,
@@ -645,7 +635,7 @@ Deno.test("munin: overlapping runs neither lose IDs nor corrupt the state file",
     const runs = await Promise.all(
       Array.from(
         { length: 8 },
-        () => runCli(["read", config, "-g", "dyn", "-f", "munin", "--state", state]),
+        () => runEcl(["read", config, "-g", "dyn", "-f", "munin", "--state", state]),
       ),
     );
     for (const run of runs) {
@@ -693,7 +683,7 @@ Deno.test("munin: a run waits for the state file's lock, and gives up after 5 s"
 
     const lock = await Deno.open(`${state}.lock`, { read: true, write: true, create: true });
     await lock.lock(true);
-    const waiting = runCli(args);
+    const waiting = runEcl(args);
     await sleep(1500);
     await assert.rejects(Deno.stat(state), Deno.errors.NotFound);
     lock.close();
@@ -704,7 +694,7 @@ Deno.test("munin: a run waits for the state file's lock, and gives up after 5 s"
     await raw.set("dyn:5m:last:y", "2");
     const held = await Deno.open(`${state}.lock`, { read: true, write: true });
     await held.lock(true);
-    const gaveUp = await runCli(args);
+    const gaveUp = await runEcl(args);
     held.close();
     assert.equal(gaveUp.code, 1);
     assert.equal(gaveUp.stdout, "");
@@ -735,7 +725,7 @@ Deno.test("munin: stale counters are U; a span of several intervals gives averag
       "dyn:5m:last:good": "3",
     });
     const config = await writeConfig(CONFIG_YAML(server.port));
-    const read = (...args: string[]) => runCli(["read", config, "-f", "munin", ...args]);
+    const read = (...args: string[]) => runEcl(["read", config, "-f", "munin", ...args]);
 
     const stale = await read("-g", "requests", "-i", "1h");
     ok(stale, "_1st.value U\nreq_2.value U\nreq_2_d213c2.value U\nreq1.value U\n");
@@ -771,7 +761,7 @@ Deno.test("munin: autoconf says no, with the reason, when ecl or Redis is missin
     return { code: output.code, stdout: new TextDecoder().decode(output.stdout) };
   };
   const binDir = await Deno.makeTempDir({ prefix: "ecl-munin-bin-" });
-  const eclBin = await writeEclWrapper(binDir);
+  const eclBin = await writeEclBinary(binDir);
   const noRedis = await run({ ecl_bin: eclBin });
   assert.equal(noRedis.code, 0);
   assert.match(
@@ -791,7 +781,7 @@ Deno.test("munin: autoconf says no, with the reason, when ecl or Redis is missin
 Deno.test("munin: a state file in a missing directory is one error line, exit 1", () =>
   withRedis(async (server) => {
     const config = await writeConfig(CONFIG_YAML(server.port));
-    const result = await runCli([
+    const result = await runEcl([
       "read",
       config,
       "-g",
