@@ -7,7 +7,8 @@
  */
 import { readFile } from "node:fs/promises";
 import process from "node:process";
-import { LineCounter, parseDocument } from "yaml";
+// deno-lint-ignore no-import-prefix -- see lib/store.ts
+import { LineCounter, parseDocument } from "npm:yaml@^2";
 import { ConfigError } from "./errors.ts";
 import { parseInterval } from "./interval.ts";
 import { isReservedId, SEPARATOR } from "./keys.ts";

@@ -3,6 +3,8 @@
  * else in ecl talks to Redis or builds keys.
  * @module
  */
+// Full npm: specifiers (here and in config.ts), so that mod.ts imported by path or URL needs no
+// import map; the Node build (npm/) rewrites them to the bare names.
 import {
   ClientClosedError,
   ClientOfflineError,
@@ -10,7 +12,8 @@ import {
   createCluster,
   createSentinel,
   ErrorReply,
-} from "@redis/client";
+  // deno-lint-ignore no-import-prefix
+} from "npm:@redis/client@^5";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
