@@ -23,8 +23,9 @@ import {
   parseState,
   STATE_HEADER,
 } from "../lib/format/munin.ts";
-import { runEcl, writeEclBinary } from "./_bundle.ts";
-import { spawnScript, writeConfig } from "./_process.ts";
+import { eclArgs, runEcl, writeEclBinary } from "./_bundle.ts";
+import { PERMISSIONS } from "../scripts/_permissions.ts";
+import { denoCommand, finish, spawnScript, writeConfig } from "./_process.ts";
 import { freePort, type RedisServer, withRedis } from "./_redis.ts";
 import { sleep } from "./_wait.ts";
 
@@ -559,6 +560,98 @@ Deno.test("munin: the ecl_ plugin as munin-node runs it: config, fetch, names wi
     });
   }));
 
+/** Where munin-run and munin-node put a plugin's state: MUNIN_PLUGSTATE, per plugin user. */
+const DEBIAN_PLUGSTATE = "/var/lib/munin-node/plugin-state";
+
+Deno.test({
+  name: "munin: munin-run and munin-node with their own MUNIN_PLUGSTATE: the state file is written",
+  // The plugin runs as root here: the bundle and Deno's cache are root's.
+  ignore: Deno.uid() !== 0 || (MUNIN_RUN === undefined && !MUNIN_NODE),
+  fn: (t) =>
+    withRedis(async (server) => {
+      const raw = await server.client();
+      await raw.mSet({
+        "dyn:5m:last:@ts": String(B - 300),
+        "dyn:5m:cur:@ts": String(B),
+        "dyn:5m:last:x": "3",
+        "requests:5m:last:@ts": String(B - 300),
+        "requests:5m:cur:@ts": String(B),
+        "requests:5m:last:req1": "2",
+      });
+      const config = await writeConfig(CONFIG_YAML(server.port));
+      const dir = await Deno.makeTempDir({ prefix: "ecl-munin-plugstate-" });
+      const services = `${dir}/plugins`;
+      const sconfdir = `${dir}/plugin-conf.d`;
+      await Deno.mkdir(services);
+      await Deno.mkdir(sconfdir);
+      const eclBin = await writeEclBinary(dir);
+      // Names of this run only: the state directory is the system's.
+      const tag = crypto.randomUUID().slice(0, 8);
+      const plugins = { [`ecl_dyn${tag}`]: "dyn", [`ecl_req${tag}`]: "requests" };
+      let conf = `[ecl_*]\nuser root\nenv.ecl_config ${config}\nenv.ecl_bin ${eclBin}\n`;
+      for (const [plugin, group] of Object.entries(plugins)) {
+        await Deno.symlink(PLUGIN, `${services}/${plugin}`);
+        conf += `\n[${plugin}]\nenv.ecl_group ${group}\nenv.ecl_interval 5m\n`;
+      }
+      await Deno.writeTextFile(`${sconfdir}/ecl`, conf);
+      const run = async (way: Way, plugin: string) =>
+        decode(
+          await (way === "munin-run"
+            ? new Deno.Command(MUNIN_RUN!, {
+              args: [
+                "--ignore-systemd-properties",
+                "--servicedir",
+                services,
+                "--sconfdir",
+                sconfdir,
+                plugin,
+              ],
+              stdin: "null",
+            })
+            : new Deno.Command("perl", {
+              args: ["-e", MUNIN_NODE_PERL, services, sconfdir, plugin],
+              cwd: "/",
+              stdin: "null",
+            })).output(),
+        );
+      const state = (plugin: string) => `${DEBIAN_PLUGSTATE}/root/${plugin}.ids`;
+      try {
+        for (const way of ["munin-run", "munin-node"] as const) {
+          await t.step({
+            name: WAYS[way].name,
+            ignore: !WAYS[way].available,
+            fn: async () => {
+              for (const plugin of Object.keys(plugins)) {
+                await Deno.remove(state(plugin)).catch(() => {});
+              }
+              ok(await run(way, `ecl_dyn${tag}`), "x.value 3\n");
+              assert.equal(
+                await Deno.readTextFile(state(`ecl_dyn${tag}`)),
+                `${STATE_HEADER}\n"x"\n`,
+              );
+              ok(
+                await run(way, `ecl_req${tag}`),
+                "_1st.value 0\nreq_2.value 0\nreq_2_d213c2.value 0\nreq1.value 2\n",
+              );
+              assert.equal(
+                await Deno.readTextFile(state(`ecl_req${tag}`)),
+                `${STATE_HEADER}\n"req1"\n"req-2"\n"req.2"\n"1st"\n`,
+              );
+            },
+          });
+        }
+      } finally {
+        for (const plugin of Object.keys(plugins)) {
+          for (const file of [state(plugin), `${state(plugin)}.lock`]) {
+            await Deno.remove(file).catch(() => {});
+          }
+        }
+        await Deno.remove(dir, { recursive: true });
+        await Deno.remove(config);
+      }
+    }),
+});
+
 Deno.test("munin: dynamic events: IDs accumulate in the state file, absent ones are 0", (t) =>
   withRedis(async (server) => {
     const raw = await server.client();
@@ -777,6 +870,26 @@ Deno.test("munin: autoconf says no, with the reason, when ecl or Redis is missin
   await Deno.remove(binDir, { recursive: true });
   await Deno.remove(config);
 });
+
+Deno.test("munin: an ecl that may not write says so in one line, exit 1", () =>
+  withRedis(async (server) => {
+    await (await server.client()).set("dyn:5m:last:x", "1");
+    const config = await writeConfig(CONFIG_YAML(server.port));
+    const dir = await Deno.makeTempDir({ prefix: "ecl-munin-nowrite-" });
+    const args = ["read", config, "-g", "dyn", "-f", "munin", "--state", `${dir}/dyn.ids`];
+    const result = await finish(
+      denoCommand([...(await eclArgs()).filter((arg) => arg !== "--allow-write"), ...args]),
+    );
+    assert.ok(PERMISSIONS.includes("--allow-write"));
+    assert.deepEqual(result, {
+      code: 1,
+      stdout: "",
+      stderr: `ERROR: Cannot open lock file ${dir}/dyn.ids.lock: not allowed to this ecl ` +
+        `(Requires write access to "${dir}/dyn.ids.lock")\n`,
+    });
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(config);
+  }));
 
 Deno.test("munin: a state file in a missing directory is one error line, exit 1", () =>
   withRedis(async (server) => {

@@ -35,6 +35,10 @@ const LOCK_POLL_MS = 20;
 function describe(error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return "no such file or directory";
   if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  // Deno's permissions (a binary built with fewer than scripts/_permissions.ts gives).
+  if (error instanceof Deno.errors.NotCapable) {
+    return `not allowed to this ecl (${error.message.replace(/, run again with.*$/, "")})`;
+  }
   return error instanceof Error ? error.message : String(error);
 }
 
