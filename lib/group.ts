@@ -6,7 +6,8 @@
  */
 import { clearInterval, clearTimeout, setImmediate, setInterval, setTimeout } from "node:timers";
 import { Accumulator, type Batch, NOT_OPEN, REFUSED, splitBatch } from "./accumulator.ts";
-import { checkEventId, type GroupConfig, type IntervalConfig } from "./config.ts";
+import type { GroupConfig, IntervalConfig } from "./config.ts";
+import { checkEventId } from "./ids.ts";
 import { RedisError } from "./errors.ts";
 import { findInterval } from "./lookup.ts";
 import { nextBoundary } from "./interval.ts";

@@ -3,14 +3,8 @@
  * life cycle.
  * @module
  */
-import {
-  type EclConfig,
-  type GroupsSpec,
-  loadConfig,
-  parseGroups,
-  parseRedis,
-  type RedisSpec,
-} from "./config.ts";
+import { type EclConfig, type GroupsSpec, loadConfig, parseGroups } from "./config.ts";
+import { parseRedis, type RedisSpec } from "./redis_config.ts";
 import { DummyEventGroup, EventGroup } from "./group.ts";
 import { Store } from "./store.ts";
 import process from "node:process";

@@ -14,8 +14,8 @@ import {
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import type { GroupConfig, IntervalConfig, RedisConfig } from "./config.ts";
-import { redisAddress } from "./config.ts";
+import type { GroupConfig, IntervalConfig } from "./config.ts";
+import { redisAddress, type RedisConfig } from "./redis_config.ts";
 import { backoffMs } from "./_timer.ts";
 import { ConfigError, RedisError } from "./errors.ts";
 import {

@@ -4,23 +4,19 @@
  * that names the file, the path and the bad value.
  */
 import assert from "node:assert/strict";
+import { type GroupConfig, loadConfig, parseConfig, parseGroups } from "../lib/config.ts";
+import { checkEventId, checkGroupName } from "../lib/ids.ts";
 import {
-  checkEventId,
-  checkGroupName,
   DEFAULT_REDIS_DB,
   DEFAULT_REDIS_HOST,
   DEFAULT_REDIS_PORT,
-  type GroupConfig,
-  loadConfig,
-  parseConfig,
-  parseGroups,
   parseRedis,
   redactUrl,
   REDIS_URL_ENV,
   redisAddress,
   type RedisConfig,
   redisUrlFromEnv,
-} from "../lib/config.ts";
+} from "../lib/redis_config.ts";
 import { ConfigError, EclError } from "../lib/errors.ts";
 
 const FILE = "ecl.yml";

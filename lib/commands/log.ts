@@ -2,7 +2,8 @@
  * `ecl log`: log one event from a shell script, or every line of standard input (`--stdin`);
  * succeeds only once Redis has the counts.
  */
-import { checkEventId, type GroupConfig, loadConfig } from "../config.ts";
+import { type GroupConfig, loadConfig } from "../config.ts";
+import { checkEventId } from "../ids.ts";
 import { NotFoundError } from "../errors.ts";
 import type { EventGroup } from "../group.ts";
 import { EventCountLogger } from "../logger.ts";
