@@ -94,7 +94,7 @@ Deno.test("ecl read says when last spans several intervals and when no master ro
       text.stderr,
       `ecl: warning: requests:5m: "last" spans 3 intervals (${at(old - 900)} to ${
         at(old)
-      }), not one: the master missed boundaries\n` +
+      }): the master missed boundaries\n` +
         `ecl: warning: requests:5m: not rotated since ${
           at(old)
         }: is an ecl master running for this Redis?\n`,

@@ -1,6 +1,6 @@
 /** `ecl status`: Nagios/Icinga exit codes and first lines, against real Redis and masters. */
 import assert from "node:assert/strict";
-import { checkInterval, evaluateStatus } from "../lib/commands/status.ts";
+import { checkInterval, evaluateStatus } from "../lib/format/status.ts";
 import { parseConfig } from "../lib/config.ts";
 import type { Slot } from "../lib/keys.ts";
 import { Leadership } from "../lib/leadership.ts";
@@ -171,7 +171,9 @@ Deno.test("status: WARNING without a master, for a late rotation and for an inco
         }: 1 boundary missed; start of "last" unknown (no last:@ts)`,
         `WARNING: pages:5m: rotated on time (current period since ${
           iso(m5)
-        }); "last" spans 3 intervals (${iso(m5 - 900)} to ${iso(m5)}): a master missed boundaries`,
+        }); "last" spans 3 intervals (${iso(m5 - 900)} to ${
+          iso(m5)
+        }): the master missed boundaries`,
         "",
       ].join("\n"),
     );
