@@ -17,6 +17,8 @@ import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from "../format/prometheus.
 import { RedisError } from "../errors.ts";
 import { readSnapshot } from "../metrics.ts";
 import { Store } from "../store.ts";
+import { hostPort } from "../_message.ts";
+import { withTimeout } from "../_timeout.ts";
 import { waitForStop } from "./_signals.ts";
 import { ExitCode } from "./_exit.ts";
 import { printInfo, printWarning } from "./_io.ts";
@@ -62,26 +64,11 @@ export function parseListen(listen: string): ListenAddress {
   return { hostname: match[1] ?? (match[2] === "" ? "0.0.0.0" : match[2]), port };
 }
 
-function urlHost(hostname: string, port: number): string {
-  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
-}
-
 function text(status: number, body: string, headers: Record<string, string> = {}): Response {
   return new Response(body, {
     status,
     headers: { "Content-Type": TEXT, "Cache-Control": "no-store", ...headers },
   });
-}
-
-/** `promise`'s value, or `fallback` when it takes longer than `ms`. */
-async function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<T>((resolve) => timer = setTimeout(() => resolve(fallback), ms));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The request handler of `ecl serve`, apart from the listening socket (for tests). */
@@ -149,7 +136,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
       port: address.port,
       signal: controller.signal,
       onListen: ({ hostname, port }) =>
-        printInfo(`serving http://${urlHost(hostname, port)}/metrics`),
+        printInfo(`serving http://${hostPort(hostname, port)}/metrics`),
       onError: (error) => {
         printWarning(`internal error: ${(error as Error)?.stack ?? String(error)}`);
         return text(500, "internal error\n");
@@ -158,7 +145,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
   } catch (error) {
     await store.close(true);
     throw new RangeError(
-      `Cannot listen on ${urlHost(address.hostname, address.port)}: ${(error as Error).message}`,
+      `Cannot listen on ${hostPort(address.hostname, address.port)}: ${(error as Error).message}`,
     );
   }
   const stop = waitForStop();
