@@ -10,6 +10,9 @@
  *   place among the concurrent ones until Redis answers or the connection drops.
  * - Responses never hold passwords, file paths or Redis addresses: only group, interval and event
  *   names, counts, and the ID of the master holding the lease.
+ *
+ * {@link createApp} is the HTTP side alone (no socket, answered in process); {@link runServe}
+ * listens and runs until a signal.
  * @module
  */
 import { type EclConfig, loadConfig } from "../config.ts";
@@ -30,6 +33,8 @@ export const REQUEST_TIMEOUT_MS = 5000;
 
 const TEXT = "text/plain; charset=utf-8";
 const ALLOWED_METHODS = "GET, HEAD";
+/** Origin of the requests that {@link ServeApp.request} makes up. */
+const LOCAL_ORIGIN = "http://localhost";
 
 /** Options of {@link runServe}. */
 export interface ServeOptions {
@@ -71,8 +76,25 @@ function text(status: number, body: string, headers: Record<string, string> = {}
   });
 }
 
-/** The request handler of `ecl serve`, apart from the listening socket (for tests). */
-export function createHandler(
+/**
+ * The HTTP side of `ecl serve` without a listening socket, shaped like a hono app: `fetch` is the
+ * handler `Deno.serve` calls, `request` answers a path in process (what the tests use).
+ */
+export interface ServeApp {
+  /** Answer one request. */
+  fetch(request: Request): Promise<Response>;
+  /** Answer a request for `path` (e.g. `/metrics`) on a made-up origin. */
+  request(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/** The app of `ecl serve` for `config`, reading through `store`. */
+export function createApp(config: EclConfig, store: Store): ServeApp {
+  const fetch = createHandler(config, store);
+  return { fetch, request: (path, init) => fetch(new Request(new URL(path, LOCAL_ORIGIN), init)) };
+}
+
+/** The request handler of `ecl serve`. */
+function createHandler(
   config: EclConfig,
   store: Store,
 ): (request: Request) => Promise<Response> {
@@ -141,7 +163,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
         printWarning(`internal error: ${(error as Error)?.stack ?? String(error)}`);
         return text(500, "internal error\n");
       },
-    }, createHandler(config, store));
+    }, createApp(config, store).fetch);
   } catch (error) {
     await store.close(true);
     throw new RangeError(
