@@ -1,6 +1,13 @@
 /** `ecl status`: Nagios/Icinga exit codes and first lines, against real Redis and masters. */
 import assert from "node:assert/strict";
-import { checkInterval, evaluateStatus } from "../lib/format/status.ts";
+import {
+  checkInterval,
+  evaluateStatus,
+  formatStatusText,
+  STATUS_CODES,
+  type StatusCheck,
+  statusReport,
+} from "../lib/format/status.ts";
 import { parseConfig } from "../lib/config.ts";
 import type { Slot } from "../lib/keys.ts";
 import { Leadership } from "../lib/leadership.ts";
@@ -324,4 +331,23 @@ Deno.test("status: boundaries missed, grace, clocks and never rotated (pure)", (
   }, t);
   assert.equal(one.summary, "redis up, no master holds the lease, 1 interval rotated on time");
   assert.equal(one.code, 1);
+});
+
+Deno.test("formatStatusText(): the summary line, then one line per check; UNKNOWN alone", () => {
+  const checks: StatusCheck[] = [
+    { check: "redis", status: "OK", message: "Redis at redis://r:6379/0 answers" },
+    { check: "lease", status: "WARNING", message: "no master holds the lease" },
+  ];
+  assert.equal(
+    formatStatusText(statusReport("WARNING", "redis up, no master holds the lease", checks)),
+    "ECL WARNING - redis up, no master holds the lease\n" +
+      "OK: Redis at redis://r:6379/0 answers\n" +
+      "WARNING: no master holds the lease\n",
+  );
+  const unknown = statusReport("UNKNOWN", "ecl.yml: Cannot parse YAML", [
+    { check: "config", status: "UNKNOWN", message: "ecl.yml: Cannot parse YAML" },
+  ]);
+  assert.equal(unknown.code, 3);
+  assert.equal(formatStatusText(unknown), "ECL UNKNOWN - ecl.yml: Cannot parse YAML\n");
+  assert.deepEqual(STATUS_CODES, { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 });
 });
