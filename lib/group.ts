@@ -9,6 +9,7 @@ import { Accumulator, type Batch, NOT_OPEN, REFUSED, splitBatch } from "./accumu
 import type { GroupConfig, IntervalConfig } from "./config.ts";
 import { COUNT_RULE, isCount } from "./count.ts";
 import { checkEventId } from "./ids.ts";
+import { isoTime } from "./_message.ts";
 import { RedisError } from "./errors.ts";
 import { findInterval } from "./lookup.ts";
 import { nextBoundary } from "./interval.ts";
@@ -425,7 +426,7 @@ export class EventGroup implements EventGroupLike {
       `Discarded ${total} counts of group ${
         JSON.stringify(this.name)
       }, interval ${interval}, period starting ${
-        new Date(batch.period * 1000).toISOString()
+        isoTime(batch.period)
       }: that period was rotated out of "last" before they reached Redis`,
     );
   }

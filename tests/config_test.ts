@@ -4,6 +4,7 @@
  * that names the file, the path and the bad value.
  */
 import assert from "node:assert/strict";
+import { member } from "../lib/_config_checker.ts";
 import { type GroupConfig, loadConfig, parseConfig, parseGroups } from "../lib/config.ts";
 import type { ConfigError } from "../lib/errors.ts";
 import {
@@ -702,4 +703,12 @@ Deno.test("parseConfig() checks max_pending_keys", async (t) => {
       );
     });
   }
+});
+
+Deno.test("member() writes YAML paths: plain keys after a dot, others quoted in brackets", () => {
+  assert.equal(member("", "redis"), "redis");
+  assert.equal(member("", "a.b"), '["a.b"]');
+  assert.equal(member("groups", "web"), "groups.web");
+  assert.equal(member("groups", "a b"), 'groups["a b"]');
+  assert.equal(member('groups["a b"]', "sync_limit"), 'groups["a b"].sync_limit');
 });
