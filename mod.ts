@@ -35,22 +35,25 @@ export { Store } from "./lib/store.ts";
 export type { FlushRequest, FlushResult, StoreOptions } from "./lib/store.ts";
 export { FlushStatus } from "./lib/scripts.ts";
 export type { KeyLayout, Slot } from "./lib/keys.ts";
-export { loadConfig, parseConfig, REDIS_URL_ENV } from "./lib/config.ts";
+export { loadConfig, parseConfig } from "./lib/config.ts";
 export type {
-  ClusterConfig,
-  ClusterSpec,
   EclConfig,
   GroupConfig,
   GroupSpec,
   GroupsSpec,
   IntervalConfig,
+} from "./lib/config.ts";
+export { REDIS_URL_ENV } from "./lib/redis_config.ts";
+export type {
+  ClusterConfig,
+  ClusterSpec,
   RedisConfig,
   RedisSpec,
   SentinelConfig,
   SentinelSpec,
   TlsConfig,
   TlsSpec,
-} from "./lib/config.ts";
+} from "./lib/redis_config.ts";
 export { parseInterval } from "./lib/interval.ts";
 export { ConfigError, EclError, NotFoundError, RedisError } from "./lib/errors.ts";
 export { VERSION } from "./lib/version.ts";

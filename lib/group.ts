@@ -6,13 +6,17 @@
  */
 import { clearInterval, clearTimeout, setImmediate, setInterval, setTimeout } from "node:timers";
 import { Accumulator, type Batch, NOT_OPEN, REFUSED, splitBatch } from "./accumulator.ts";
-import { checkEventId, type GroupConfig, type IntervalConfig } from "./config.ts";
+import type { GroupConfig, IntervalConfig } from "./config.ts";
+import { COUNT_RULE, isCount } from "./count.ts";
+import { checkEventId } from "./ids.ts";
+import { isoTime } from "./_message.ts";
 import { RedisError } from "./errors.ts";
 import { findInterval } from "./lookup.ts";
 import { nextBoundary } from "./interval.ts";
 import { counterKey, CUR, LAST } from "./keys.ts";
 import { readCount, readSlot } from "./reader.ts";
 import { FlushStatus } from "./scripts.ts";
+import { notACountWarning } from "./slot_health.ts";
 import type { FlushResult, Store } from "./store.ts";
 import { backoffMs, runAt, type Timer } from "./_timer.ts";
 
@@ -172,7 +176,7 @@ export class EventGroup implements EventGroupLike {
       return false;
     }
     const pending = this.#accumulator ?? this.#pending();
-    const validCount = Number.isSafeInteger(count) && count > 0;
+    const validCount = isCount(count);
     // Hot path: an event already counted in this window was accepted already; one lookup.
     let total = validCount ? pending.addToOpen(eventId, count) : NOT_OPEN;
     if (total === NOT_OPEN) {
@@ -182,7 +186,7 @@ export class EventGroup implements EventGroupLike {
           `count:${count}`,
           `Cannot log count ${String(count)} of event ${JSON.stringify(eventId)} in group ${
             JSON.stringify(this.name)
-          }: expected a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`,
+          }: ${COUNT_RULE}`,
         );
         return false;
       }
@@ -422,7 +426,7 @@ export class EventGroup implements EventGroupLike {
       `Discarded ${total} counts of group ${
         JSON.stringify(this.name)
       }, interval ${interval}, period starting ${
-        new Date(batch.period * 1000).toISOString()
+        isoTime(batch.period)
       }: that period was rotated out of "last" before they reached Redis`,
     );
   }
@@ -487,13 +491,7 @@ export class EventGroup implements EventGroupLike {
       this.#declared,
     );
     for (const [event, value] of slot.invalid) {
-      this.#warn(
-        `Skipping event ${
-          JSON.stringify(event)
-        } of ${this.name}:${interval}:${slot.slot}: its value ${
-          JSON.stringify(value.slice(0, 40))
-        } is not a count`,
-      );
+      this.#warn(notACountWarning("Skipping", slot, event, value));
     }
     return Object.fromEntries(slot.counts);
   }

@@ -3,16 +3,11 @@
  * life cycle.
  * @module
  */
-import {
-  type EclConfig,
-  type GroupsSpec,
-  loadConfig,
-  parseGroups,
-  parseRedis,
-  type RedisSpec,
-} from "./config.ts";
+import { type EclConfig, type GroupsSpec, loadConfig, parseGroups } from "./config.ts";
+import { parseRedis, type RedisSpec } from "./redis_config.ts";
 import { DummyEventGroup, EventGroup } from "./group.ts";
 import { Store } from "./store.ts";
+import { withTimeout } from "./_timeout.ts";
 import process from "node:process";
 
 /** Prefix of every warning ecl prints by default. */
@@ -215,28 +210,20 @@ export class EventCountLogger {
       const timeoutMs = options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
       const groups = [...this.#groups.values()];
       const flushed = Promise.all(groups.map((group) => group.close()));
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timedOut = new Promise<true>((resolve) =>
-        timer = setTimeout(() => resolve(true), timeoutMs)
-      );
-      try {
-        if (await Promise.race([flushed.then(() => false), timedOut])) {
-          flushed.catch(() => {});
-          let lost = 0;
-          for (const group of groups) {
-            group.abandon();
-            lost += group.pendingSize;
-          }
-          this.#warn(
-            `Closed with ${lost} counts not written: Redis at ${this.#store.address} did not confirm them within ${
-              timeoutMs / 1000
-            } s`,
-          );
-          await this.#store.close(true);
-          return;
+      if (await withTimeout(flushed.then(() => false), timeoutMs, true)) {
+        flushed.catch(() => {});
+        let lost = 0;
+        for (const group of groups) {
+          group.abandon();
+          lost += group.pendingSize;
         }
-      } finally {
-        clearTimeout(timer);
+        this.#warn(
+          `Closed with ${lost} counts not written: Redis at ${this.#store.address} did not confirm them within ${
+            timeoutMs / 1000
+          } s`,
+        );
+        await this.#store.close(true);
+        return;
       }
       await this.#store.close();
     })();

@@ -1,6 +1,6 @@
 /**
  * Reading counts of one slot (`cur` or `last`) of (group, interval), with the span of time they
- * cover, for every output format.
+ * cover, for every output format; `lib/slot_health.ts` judges what was read.
  * @module
  */
 import type { GroupConfig, IntervalConfig } from "./config.ts";
@@ -91,37 +91,4 @@ export async function readCount(store: Store, key: string): Promise<number | und
   const [value] = await store.getValues([key]);
   if (value === null) return 0;
   return INTEGER_TEXT.test(value) ? Number(value) : undefined;
-}
-
-/** How long past its end a period may stay current before readers say no master rotates. */
-export const STALE_GRACE_SECONDS = 5;
-
-/** What a reader should know about the time a slot covers. */
-export interface SlotHealth {
-  /**
-   * Whether `last` covers exactly one interval: `false` when the master missed boundaries and it
-   * holds several intervals' worth, `undefined` when its start is not known (no ecl master wrote
-   * `last:@ts` yet). Always `undefined` for `cur`.
-   */
-  readonly complete: boolean | undefined;
-  /** Whether the current period should have been rotated a while ago: no master is running. */
-  readonly stale: boolean;
-  /** Length of the span in `last`, in intervals, when known. */
-  readonly spanIntervals: number | undefined;
-}
-
-/** Judge the span of `slot` of an interval of `intervalSeconds`, at `nowSeconds`. Pure. */
-export function slotHealth(
-  slot: SlotCounts,
-  intervalSeconds: number,
-  nowSeconds: number,
-): SlotHealth {
-  const currentStart = slot.slot === LAST ? slot.end : slot.start;
-  const stale = currentStart !== undefined &&
-    nowSeconds > currentStart + intervalSeconds + STALE_GRACE_SECONDS;
-  if (slot.slot !== LAST || slot.start === undefined || slot.end === undefined) {
-    return { complete: undefined, stale, spanIntervals: undefined };
-  }
-  const spanIntervals = (slot.end - slot.start) / intervalSeconds;
-  return { complete: spanIntervals === 1, stale, spanIntervals };
 }

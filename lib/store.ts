@@ -1,6 +1,6 @@
 /**
  * The one Redis connection of a logger, master or reader, and every command ecl sends. Nothing
- * else in ecl talks to Redis or builds keys.
+ * else in ecl talks to Redis; keys are built by `lib/keys.ts` (here and in the reader and groups).
  * @module
  */
 import {
@@ -14,8 +14,9 @@ import {
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import type { GroupConfig, IntervalConfig, RedisConfig } from "./config.ts";
-import { redisAddress } from "./config.ts";
+import type { GroupConfig, IntervalConfig } from "./config.ts";
+import { redisAddress, type RedisConfig } from "./redis_config.ts";
+import { fileErrorText } from "./_message.ts";
 import { backoffMs } from "./_timer.ts";
 import { ConfigError, RedisError } from "./errors.ts";
 import {
@@ -138,10 +139,8 @@ function readPem(file: string | undefined, key: string): string | undefined {
   try {
     return readFileSync(file, "utf8");
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    const reason = code === "ENOENT" ? "no such file" : (error as Error).message;
     throw new ConfigError(
-      `Cannot read TLS file ${JSON.stringify(file)}: ${reason}`,
+      `Cannot read TLS file ${JSON.stringify(file)}: ${fileErrorText(error)}`,
       `redis.tls.${key}`,
       undefined,
       {

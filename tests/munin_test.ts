@@ -21,6 +21,7 @@ import {
   parseState,
   STATE_HEADER,
 } from "../lib/format/munin.ts";
+import { isoTime } from "../lib/_message.ts";
 import { runCli, spawnScript, writeConfig } from "./_process.ts";
 import { freePort, type RedisServer, withRedis } from "./_redis.ts";
 import { sleep } from "./_wait.ts";
@@ -741,19 +742,23 @@ Deno.test("munin: stale counters are U; a span of several intervals gives averag
     ok(stale, "_1st.value U\nreq_2.value U\nreq_2_d213c2.value U\nreq1.value U\n");
     assert.equal(
       stale.stderr,
-      "ecl: warning: requests:1h: every value is U: not rotated for more than one interval (no master?)\n",
+      `ecl: warning: requests:1h: not rotated since ${
+        isoTime(hour - 7200)
+      }: printing U for every value (no master?)\n`,
     );
     const slow = await read("-g", "slow");
     ok(slow, "x.value 3.333\n");
     assert.equal(
       slow.stderr,
-      'ecl: warning: slow:5m: "last" spans 3 intervals (the master missed boundaries): printing averages\n',
+      `ecl: warning: slow:5m: "last" spans 3 intervals (${isoTime(B - 900)} to ${
+        isoTime(B)
+      }): the master missed boundaries; printing averages\n`,
     );
     const bad = await read("-g", "dyn");
     ok(bad, "bad.value U\ngood.value 3\n");
     assert.equal(
       bad.stderr,
-      'ecl: warning: dyn:5m: event "bad" is U: its value "hello" is not a count\n',
+      'ecl: warning: Printing U for event "bad" of dyn:5m:last: its value "hello" is not a count\n',
     );
     await Deno.remove(config);
   }));
@@ -805,7 +810,7 @@ Deno.test("munin: a state file in a missing directory is one error line, exit 1"
     assert.equal(result.stdout, "");
     assert.equal(
       result.stderr,
-      "ERROR: Cannot open lock file /nonexistent/dir/g.ids.lock: no such file or directory\n",
+      "ERROR: Cannot open lock file /nonexistent/dir/g.ids.lock: no such file\n",
     );
     await Deno.remove(config);
   }));

@@ -3,7 +3,8 @@
  * flush semantics, idempotence, and the key layout shared with the Python implementation.
  */
 import assert from "node:assert/strict";
-import { parseGroups, parseRedis } from "../lib/config.ts";
+import { parseGroups } from "../lib/config.ts";
+import { parseRedis } from "../lib/redis_config.ts";
 import { FlushStatus } from "../lib/scripts.ts";
 import { Store } from "../lib/store.ts";
 import { type RedisServer, withRedis } from "./_redis.ts";

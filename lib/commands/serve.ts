@@ -10,6 +10,9 @@
  *   place among the concurrent ones until Redis answers or the connection drops.
  * - Responses never hold passwords, file paths or Redis addresses: only group, interval and event
  *   names, counts, and the ID of the master holding the lease.
+ *
+ * {@link createApp} is the HTTP side alone (no socket, answered in process); {@link runServe}
+ * listens and runs until a signal.
  * @module
  */
 import { type EclConfig, loadConfig } from "../config.ts";
@@ -17,6 +20,8 @@ import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from "../format/prometheus.
 import { RedisError } from "../errors.ts";
 import { readSnapshot } from "../metrics.ts";
 import { Store } from "../store.ts";
+import { hostPort } from "../_message.ts";
+import { withTimeout } from "../_timeout.ts";
 import { waitForStop } from "./_signals.ts";
 import { ExitCode } from "./_exit.ts";
 import { printInfo, printWarning } from "./_io.ts";
@@ -28,6 +33,8 @@ export const REQUEST_TIMEOUT_MS = 5000;
 
 const TEXT = "text/plain; charset=utf-8";
 const ALLOWED_METHODS = "GET, HEAD";
+/** Origin of the requests that {@link ServeApp.request} makes up. */
+const LOCAL_ORIGIN = "http://localhost";
 
 /** Options of {@link runServe}. */
 export interface ServeOptions {
@@ -62,10 +69,6 @@ export function parseListen(listen: string): ListenAddress {
   return { hostname: match[1] ?? (match[2] === "" ? "0.0.0.0" : match[2]), port };
 }
 
-function urlHost(hostname: string, port: number): string {
-  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
-}
-
 function text(status: number, body: string, headers: Record<string, string> = {}): Response {
   return new Response(body, {
     status,
@@ -73,19 +76,25 @@ function text(status: number, body: string, headers: Record<string, string> = {}
   });
 }
 
-/** `promise`'s value, or `fallback` when it takes longer than `ms`. */
-async function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<T>((resolve) => timer = setTimeout(() => resolve(fallback), ms));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * The HTTP side of `ecl serve` without a listening socket, shaped like a hono app: `fetch` is the
+ * handler `Deno.serve` calls, `request` answers a path in process (what the tests use).
+ */
+export interface ServeApp {
+  /** Answer one request. */
+  fetch(request: Request): Promise<Response>;
+  /** Answer a request for `path` (e.g. `/metrics`) on a made-up origin. */
+  request(path: string, init?: RequestInit): Promise<Response>;
 }
 
-/** The request handler of `ecl serve`, apart from the listening socket (for tests). */
-export function createHandler(
+/** The app of `ecl serve` for `config`, reading through `store`. */
+export function createApp(config: EclConfig, store: Store): ServeApp {
+  const fetch = createHandler(config, store);
+  return { fetch, request: (path, init) => fetch(new Request(new URL(path, LOCAL_ORIGIN), init)) };
+}
+
+/** The request handler of `ecl serve`. */
+function createHandler(
   config: EclConfig,
   store: Store,
 ): (request: Request) => Promise<Response> {
@@ -149,16 +158,16 @@ export async function runServe(options: ServeOptions): Promise<number> {
       port: address.port,
       signal: controller.signal,
       onListen: ({ hostname, port }) =>
-        printInfo(`serving http://${urlHost(hostname, port)}/metrics`),
+        printInfo(`serving http://${hostPort(hostname, port)}/metrics`),
       onError: (error) => {
         printWarning(`internal error: ${(error as Error)?.stack ?? String(error)}`);
         return text(500, "internal error\n");
       },
-    }, createHandler(config, store));
+    }, createApp(config, store).fetch);
   } catch (error) {
     await store.close(true);
     throw new RangeError(
-      `Cannot listen on ${urlHost(address.hostname, address.port)}: ${(error as Error).message}`,
+      `Cannot listen on ${hostPort(address.hostname, address.port)}: ${(error as Error).message}`,
     );
   }
   const stop = waitForStop();
