@@ -9,7 +9,7 @@
  * @module
  */
 import { parseGroups, parseRedis } from "../lib/config.ts";
-import { Store } from "../mod.ts";
+import { Store } from "../lib/store.ts";
 import { type BenchContext, benchMain, getValues, type RawClient, type Workload } from "./_util.ts";
 
 const GROUP = "clients";
