@@ -7,7 +7,7 @@
 import { type Accumulator, NOT_OPEN, REFUSED } from "./accumulator.ts";
 import { checkEventId, type GroupConfig, type IntervalConfig } from "./config.ts";
 import { findInterval } from "./lookup.ts";
-import { counterKey, CUR, LAST } from "./keys.ts";
+import { CUR, LAST } from "./keys.ts";
 import { WritePipeline } from "./pipeline.ts";
 import { readCount, readSlot } from "./reader.ts";
 import type { Store } from "./store.ts";
@@ -248,20 +248,12 @@ export class EventGroup implements EventGroupLike {
 
   /** Count of `eventId` in the last finished `interval` (0 when it has none). */
   async getLastCount(eventId: string, interval: string): Promise<number> {
-    this.#interval(interval);
-    return await readCount(
-      this.#store,
-      counterKey(this.name, interval, LAST, eventId, this.#store.layout),
-    ) ?? 0;
+    return await readCount(this.#store, this.config, this.#interval(interval), LAST, eventId) ?? 0;
   }
 
   /** Count of `eventId` in the current `interval` as Redis has it (0 when it has none). */
   async getCurrentCount(eventId: string, interval: string): Promise<number> {
-    this.#interval(interval);
-    return await readCount(
-      this.#store,
-      counterKey(this.name, interval, CUR, eventId, this.#store.layout),
-    ) ?? 0;
+    return await readCount(this.#store, this.config, this.#interval(interval), CUR, eventId) ?? 0;
   }
 
   /**
@@ -271,10 +263,7 @@ export class EventGroup implements EventGroupLike {
   async getCurrentCounts(eventId: string): Promise<Record<string, number>> {
     const result: Record<string, number> = {};
     for (const [index, interval] of this.config.intervals.entries()) {
-      const stored = await readCount(
-        this.#store,
-        counterKey(this.name, interval.name, CUR, eventId, this.#store.layout),
-      ) ?? 0;
+      const stored = await readCount(this.#store, this.config, interval, CUR, eventId) ?? 0;
       result[interval.name] = stored + this.#pipeline.pendingCount(eventId, index);
     }
     return result;

@@ -234,7 +234,7 @@ export class WritePipeline {
   #send(batch: NumberedBatch, now: number): Promise<FlushResult> {
     const interval = this.#config.intervals[batch.intervalIndex];
     return this.#store.flush({
-      group: this.#config.name,
+      group: this.#config,
       interval,
       period: batch.period,
       counts: batch.counts,
