@@ -1,7 +1,8 @@
 /**
- * `EventGroup`: logging into one configured group (declared and auto-declared event IDs, the flush
- * policy of direct and cached mode) and reading its counters. `DummyEventGroup` stands in for a
- * group that is not configured.
+ * `EventGroup`: what `log()` accepts into one configured group (declared and auto-declared event
+ * IDs, counts, when direct and cached mode write) and reading its counters back. Writing belongs
+ * to its {@link WritePipeline} (`pipeline.ts`). `DummyEventGroup` stands in for a group that is not
+ * configured.
  * @module
  */
 import { type Accumulator, NOT_OPEN, REFUSED } from "./accumulator.ts";
