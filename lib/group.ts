@@ -76,7 +76,6 @@ export class EventGroup implements EventGroupLike {
     this.#store = context.store;
     this.#warn = context.warn;
     this.#declared = new Set(config.events);
-    this.#cached = config.syncIntervalMs !== undefined || config.syncLimit !== undefined;
     this.#syncLimit = config.syncLimit ?? Infinity;
     this.#pipeline = new WritePipeline(config, {
       store: context.store,
@@ -84,6 +83,7 @@ export class EventGroup implements EventGroupLike {
       now: context.now ?? Date.now,
       writer: context.writer ?? crypto.randomUUID(),
     });
+    this.#cached = this.#pipeline.cached;
   }
 
   /** Event IDs that `log()` accepts without auto-declaring: the configured and declared ones. */

@@ -55,6 +55,11 @@ export class WritePipeline {
   readonly #warn: (message: string) => void;
   readonly #now: () => number;
   readonly #writer: string;
+  /**
+   * Cached mode (`sync_interval` or `sync_limit` set): counts are written on those and at every
+   * boundary. Direct mode: at the end of the event-loop turn they were logged in.
+   */
+  readonly cached: boolean;
   #accumulator: Accumulator | undefined;
   /** Direct mode: a write is due at the end of this event-loop turn. */
   #writeScheduled = false;
@@ -85,6 +90,7 @@ export class WritePipeline {
     this.#warn = context.warn;
     this.#now = context.now;
     this.#writer = context.writer;
+    this.cached = config.syncIntervalMs !== undefined || config.syncLimit !== undefined;
   }
 
   #seconds(): number {
@@ -130,9 +136,7 @@ export class WritePipeline {
     const next = Math.min(...this.#config.intervals.map((i) => nextBoundary(now, i.seconds)));
     this.#boundaryTimer = runAt(next * 1000, () => {
       this.#accumulator?.seal(this.#seconds());
-      if (this.#config.syncIntervalMs !== undefined || this.#config.syncLimit !== undefined) {
-        this.writeInBackground();
-      }
+      if (this.cached) this.writeInBackground();
       this.#scheduleBoundary();
     }, this.#now);
   }

@@ -1,6 +1,7 @@
 /**
  * Reading counts of one slot (`cur` or `last`) of (group, interval), with the span of time they
- * cover, for every output format.
+ * cover, for every output format: the store fetches the period as the group's layout holds it,
+ * this module judges which values are counts.
  * @module
  */
 import type { GroupConfig, IntervalConfig } from "./config.ts";
