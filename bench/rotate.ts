@@ -10,7 +10,7 @@
  */
 import { parseGroups } from "../lib/config.ts";
 import { parseRedis } from "../lib/redis_config.ts";
-import { Store } from "../mod.ts";
+import { Store } from "../lib/store.ts";
 import { type BenchContext, benchMain, getValues, type RawClient, type Workload } from "./_util.ts";
 
 const GROUP = "clients";

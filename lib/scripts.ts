@@ -1,6 +1,7 @@
 /**
  * Server-side Lua scripts. Each runs atomically in Redis, so a flush or a rotation is one step
- * that no other client can observe half-done. Only `store.ts` sends them.
+ * that no other client can observe half-done. The `python` layout (`layouts/python.ts`) sends the
+ * flush, rotation and listing scripts, the store the lease scripts.
  * @module
  */
 
