@@ -8,7 +8,8 @@ import { createApp, type ServeApp } from "../lib/commands/serve.ts";
 import { loadConfig } from "../lib/config.ts";
 import type { CountsDocument, HistoryDocument } from "../lib/dashboard/api.ts";
 import { DASHBOARD_SCRIPT } from "../lib/dashboard/_assets.ts";
-import { HistoryRing } from "../lib/dashboard/history.ts";
+import { byCount, compareIds, HistoryRing, topCounts } from "../lib/dashboard/history.ts";
+import { compareCodePoints } from "../lib/format/text.ts";
 import { CONTENT_SECURITY_POLICY } from "../lib/dashboard/page.ts";
 import type { SlotCounts } from "../lib/reader.ts";
 import { Store } from "../lib/store.ts";
@@ -368,4 +369,38 @@ Deno.test("history ring: bounded periods and events, in order, incomplete period
   });
   assert.deepEqual(ring.periods("g", "5m"), []);
   assert.deepEqual(ring.periods("other", "1s"), []);
+});
+
+Deno.test("topCounts: the first N in count order, ties by event ID, as a full sort gives", () => {
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const entries = Array.from({ length: 2000 }, (_, i) => ({
+    event: `e${Math.floor(random() * 500)}-${i % 3}`,
+    count: Math.floor(random() * 40),
+  }));
+  for (const limit of [1, 5, 50, 1999, 2000, 5000]) {
+    assert.deepEqual(topCounts(entries, limit), [...entries].sort(byCount).slice(0, limit));
+  }
+  assert.deepEqual(topCounts([], 3), []);
+});
+
+Deno.test("compareIds orders by code point, as compareCodePoints does", () => {
+  const ids = [
+    "",
+    "a",
+    "ab",
+    "b",
+    "\uffff",
+    "\ue000",
+    "\u{10000}",
+    "\u{1f600}",
+    "\ud7ff",
+    "a\u{1f600}",
+    "a\uffff",
+  ];
+  for (const a of ids) {
+    for (const b of ids) {
+      assert.equal(Math.sign(compareIds(a, b)), Math.sign(compareCodePoints(a, b)), `${a} ${b}`);
+    }
+  }
 });

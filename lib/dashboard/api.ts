@@ -9,8 +9,13 @@ import type { IntervalSnapshot } from "../format/prometheus.ts";
 import { LAST } from "../keys.ts";
 import type { SlotCounts } from "../reader.ts";
 import { slotHealth } from "../slot_health.ts";
-import { compareCodePoints } from "../format/text.ts";
-import type { EventCount, HistoryOrigin, HistoryPeriod } from "./history.ts";
+import {
+  byCount,
+  type EventCount,
+  type HistoryOrigin,
+  type HistoryPeriod,
+  topCounts,
+} from "./history.ts";
 
 /** `GET /api/groups`: the configured groups and their intervals. */
 export interface GroupsDocument {
@@ -122,14 +127,16 @@ function countsSlot(slot: SlotCounts, seconds: number, now: number, select: Even
     if (count !== 0) distinct++;
     if (needle === "" || event.toLowerCase().includes(needle)) matching.push({ event, count });
   }
-  matching.sort((a, b) => b.count - a.count || compareCodePoints(a.event, b.event));
+  const events = select.top === undefined
+    ? matching.sort(byCount)
+    : topCounts(matching, select.top);
   const json: CountsSlot = {
     start: slot.start ?? null,
     end: slot.end ?? null,
     total,
     distinct,
     matched: matching.length,
-    events: select.top === undefined ? matching : matching.slice(0, select.top),
+    events,
     invalid: [...slot.invalid].map(([event, value]) => ({ event, value })),
   };
   if (slot.slot === LAST) json.complete = slotHealth(slot, seconds, now).complete ?? null;

@@ -14,7 +14,6 @@ import { LAST } from "../keys.ts";
 import { readSlot, type SlotCounts } from "../reader.ts";
 import type { Store } from "../store.ts";
 import { runAt, type Timer } from "../_timer.ts";
-import { compareCodePoints } from "../format/text.ts";
 
 /** Most finished periods kept per (group, interval). */
 export const HISTORY_PERIODS = 120;
@@ -54,11 +53,49 @@ export type HistorySource = (
   interval: IntervalConfig,
 ) => Promise<{ origin: HistoryOrigin; periods: readonly HistoryPeriod[] }>;
 
-/** Events with a count above 0, highest count first, then by event ID. */
-export function sortCounts(counts: ReadonlyMap<string, number>): EventCount[] {
-  const list: EventCount[] = [];
-  for (const [event, count] of counts) if (count !== 0) list.push({ event, count });
-  return list.sort((a, b) => b.count - a.count || compareCodePoints(a.event, b.event));
+/**
+ * Order strings by code point as `compareCodePoints` of lib/format/text.ts does, without
+ * iterators (sorting a million event IDs takes seconds with them): UTF-16 units compare the same
+ * way except that surrogates (U+D800–DFFF, astral characters) must come after U+E000–FFFF.
+ */
+export function compareIds(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800) x += x < 0xe000 ? 0x2000 : -0x800;
+    if (y >= 0xd800) y += y < 0xe000 ? 0x2000 : -0x800;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/** Highest count first, then by event ID (code points). */
+export function byCount(a: EventCount, b: EventCount): number {
+  return b.count - a.count || compareIds(a.event, b.event);
+}
+
+/**
+ * The first `limit` of `counts` in {@link byCount} order, without sorting them all: a slot of an
+ * auto-declared group may hold millions of events, of which a chart or a table shows a few.
+ */
+export function topCounts(counts: Iterable<EventCount>, limit: number): EventCount[] {
+  const top: EventCount[] = [];
+  for (const entry of counts) {
+    if (top.length === limit && byCount(entry, top[limit - 1]) >= 0) continue;
+    // Binary search for its place among the kept ones (sorted, at most `limit`).
+    let low = 0;
+    let high = top.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (byCount(entry, top[middle]) < 0) high = middle;
+      else low = middle + 1;
+    }
+    top.splice(low, 0, entry);
+    if (top.length > limit) top.pop();
+  }
+  return top;
 }
 
 /**
@@ -72,15 +109,18 @@ export function periodOf(
 ): HistoryPeriod | undefined {
   if (slot.slot !== LAST || slot.start === undefined || slot.end === undefined) return undefined;
   if (slot.end - slot.start !== intervalSeconds) return undefined;
-  const sorted = sortCounts(slot.counts);
   let total = 0;
-  for (const { count } of sorted) total += count;
+  const nonZero: EventCount[] = [];
+  for (const [event, count] of slot.counts) {
+    total += count;
+    if (count !== 0) nonZero.push({ event, count });
+  }
   return {
     start: slot.start,
     end: slot.end,
     total,
-    distinct: sorted.length,
-    events: sorted.slice(0, maxEvents),
+    distinct: nonZero.length,
+    events: topCounts(nonZero, maxEvents),
   };
 }
 
