@@ -8,12 +8,19 @@ import { createApp, type ServeApp } from "../lib/commands/serve.ts";
 import { loadConfig } from "../lib/config.ts";
 import type { CountsDocument, HistoryDocument } from "../lib/dashboard/api.ts";
 import { DASHBOARD_SCRIPT } from "../lib/dashboard/_assets.ts";
-import { byCount, compareIds, HistoryRing, topCounts } from "../lib/dashboard/history.ts";
+import {
+  byCount,
+  compareIds,
+  HistoryRing,
+  startRecorder,
+  topCounts,
+} from "../lib/dashboard/history.ts";
 import { compareCodePoints } from "../lib/format/text.ts";
 import { CONTENT_SECURITY_POLICY } from "../lib/dashboard/page.ts";
 import type { SlotCounts } from "../lib/reader.ts";
 import { Store } from "../lib/store.ts";
 import { writeConfig } from "./_process.ts";
+import { waitFor } from "./_wait.ts";
 import { freePort, type RedisServer, withRedis } from "./_redis.ts";
 
 const HOSTILE = [`<img src=x onerror=alert(1)>`, `"><script>alert(2)</script>`, `a&b'c`];
@@ -404,3 +411,40 @@ Deno.test("compareIds orders by code point, as compareCodePoints does", () => {
     }
   }
 });
+
+Deno.test("recorder: reads each finished period after its boundary, without any request", () =>
+  withRedis(async (server) => {
+    const file = await writeConfig(
+      `redis:\n  host: 127.0.0.1\n  port: ${server.port}\ngroups:\n  ticks:\n    events: [a]\n    intervals: [1s]\n`,
+    );
+    const config = await loadConfig(file);
+    const store = new Store(config.redis, { offlineQueue: false });
+    const ring = new HistoryRing();
+    const group = config.groups.get("ticks")!;
+    const stop = startRecorder(store, [[group, group.intervals[0]]], ring);
+    try {
+      // What a master leaves after rotating at `now`: the second before it in last.
+      const now = Math.floor(Date.now() / 1000);
+      const raw = await server.client();
+      await raw.mSet({
+        "ticks:1s:last:@ts": String(now - 1),
+        "ticks:1s:cur:@ts": String(now),
+        "ticks:1s:last:a": "4",
+      });
+      await waitFor(
+        "a period in the ring",
+        () => Promise.resolve(ring.periods("ticks", "1s").length > 0),
+        {
+          timeoutMs: 10_000,
+          everyMs: 50,
+        },
+      );
+      assert.deepEqual(ring.periods("ticks", "1s"), [
+        { start: now - 1, end: now, total: 4, distinct: 1, events: [{ event: "a", count: 4 }] },
+      ]);
+    } finally {
+      stop();
+      await store.close(true);
+      await Deno.remove(file);
+    }
+  }));

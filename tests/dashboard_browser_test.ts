@@ -196,6 +196,29 @@ groups:
           handlers: 0,
         });
 
+        // The filter box of an auto-declared group: typed text narrows the list (done by ecl serve).
+        await browser.evaluate(`[...document.querySelectorAll(".interval")]
+          .find((c) => c.dataset.group === "hostile").querySelector("input").focus()`);
+        await browser.call("Input.insertText", { text: "SVG" });
+        await waitFor("the filtered list of hostile IDs", async () => {
+          const rows = await rowsOf(browser, "hostile", "1h", 1);
+          return rows?.length === 1 && rows[0][0] === HOSTILE[2];
+        }, { timeoutMs: 10_000, everyMs: 100 });
+        const distinct = await browser.evaluate(`[...document.querySelectorAll(".interval")]
+          .find((c) => c.dataset.group === "hostile").querySelector(".distinct").textContent`);
+        assert.equal(distinct, `0 distinct events last period · ${HOSTILE.length} now`);
+        await browser.evaluate(`(() => {
+          const input = [...document.querySelectorAll(".interval")]
+            .find((c) => c.dataset.group === "hostile").querySelector("input");
+          input.value = "";
+          input.dispatchEvent(new Event("input"));
+        })()`);
+        await waitFor("the whole list of hostile IDs again", async () =>
+          (await rowsOf(browser, "hostile", "1h", 1))?.length === HOSTILE.length, {
+          timeoutMs: 10_000,
+          everyMs: 100,
+        });
+
         // A chart after a few periods; its hover value is Redis's count of the period shown.
         await waitFor("a chart of ticks with 4 periods", () =>
           browser.evaluate(`(() => {
