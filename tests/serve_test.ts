@@ -152,7 +152,7 @@ Deno.test("serve app: /healthz, 404 for other paths, 405 with Allow for other me
       assert.equal(health.headers.get("cache-control"), "no-store");
       assert.equal((await ask(app, "/healthz", "HEAD")).status, 200);
 
-      for (const path of ["/", "/metrics/", "/nope", "/healthz/x"]) {
+      for (const path of ["/metrics/", "/nope", "/healthz/x", "/api", "/api/nope"]) {
         const missing = await ask(app, path);
         assert.deepEqual([path, missing.status, missing.body], [path, 404, "not found\n"]);
         assert.equal(missing.headers.get("content-type"), "text/plain; charset=utf-8");

@@ -1,6 +1,6 @@
 /**
- * `ecl serve`: an HTTP endpoint for Prometheus (`GET /metrics`) and for health checks
- * (`GET /healthz`).
+ * `ecl serve`: an HTTP endpoint for Prometheus (`GET /metrics`), for health checks
+ * (`GET /healthz`), and the dashboard (`GET /`) with its JSON API (`/api/…`, lib/dashboard/).
  *
  * - At most {@link MAX_CONCURRENT_REQUESTS} requests read Redis at once; one more is answered at
  *   once with 503 and `Retry-After: 1` (Prometheus scrapes a target one scrape at a time, so only
@@ -25,6 +25,9 @@ import { withTimeout } from "../_timeout.ts";
 import { waitForStop } from "./_signals.ts";
 import { ExitCode } from "./_exit.ts";
 import { printInfo, printWarning } from "./_io.ts";
+import { type DashboardOptions, dashboardRoutes, type Route } from "../dashboard/routes.ts";
+import { HistoryRing, startRecorder } from "../dashboard/history.ts";
+import { selectIntervals } from "../metrics.ts";
 
 /** Requests that may read Redis at the same time. */
 export const MAX_CONCURRENT_REQUESTS = 4;
@@ -87,9 +90,16 @@ export interface ServeApp {
   request(path: string, init?: RequestInit): Promise<Response>;
 }
 
-/** The app of `ecl serve` for `config`, reading through `store`. */
-export function createApp(config: EclConfig, store: Store): ServeApp {
-  const fetch = createHandler(config, store);
+/**
+ * The app of `ecl serve` for `config`, reading through `store`; the dashboard's history comes
+ * from `dashboard` (by default a {@link HistoryRing} of what the app reads).
+ */
+export function createApp(
+  config: EclConfig,
+  store: Store,
+  dashboard: DashboardOptions = historyInMemory(new HistoryRing()),
+): ServeApp {
+  const fetch = createHandler(config, store, dashboard);
   return { fetch, request: (path, init) => fetch(new Request(new URL(path, LOCAL_ORIGIN), init)) };
 }
 
@@ -97,6 +107,7 @@ export function createApp(config: EclConfig, store: Store): ServeApp {
 function createHandler(
   config: EclConfig,
   store: Store,
+  dashboard: DashboardOptions,
 ): (request: Request) => Promise<Response> {
   let active = 0;
 
@@ -109,7 +120,7 @@ function createHandler(
     return withTimeout(running, REQUEST_TIMEOUT_MS, fallback);
   }
 
-  const routes: Record<string, () => Promise<Response> | undefined> = {
+  const routes: Record<string, Route> = {
     "/metrics": () =>
       limited(() => readSnapshot(store, config, {}), { redisUp: false })?.then((snapshot) =>
         new Response(formatPrometheus(snapshot, Date.now() / 1000), {
@@ -125,19 +136,26 @@ function createHandler(
           }),
         false,
       )?.then((up) => up ? text(200, "ok\n") : text(503, "Redis does not answer\n")),
+    ...dashboardRoutes(config, store, limited, dashboard),
   };
 
   return (request) => {
-    const route = routes[new URL(request.url).pathname];
+    const url = new URL(request.url);
+    const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
     if (route === undefined) return Promise.resolve(text(404, "not found\n"));
     if (request.method !== "GET" && request.method !== "HEAD") {
       return Promise.resolve(
         text(405, "method not allowed\n", { Allow: ALLOWED_METHODS }),
       );
     }
-    return route() ??
+    return route(url) ??
       Promise.resolve(text(503, "too many concurrent requests\n", { "Retry-After": "1" }));
   };
+}
+
+/** The dashboard's history for python-layout groups: `ring`, filled by every `last` slot read. */
+function historyInMemory(ring: HistoryRing): DashboardOptions {
+  return { history: ring.source, ring };
 }
 
 /** Serve until SIGINT or SIGTERM; returns the exit code. */
@@ -151,20 +169,26 @@ export async function runServe(options: ServeOptions): Promise<number> {
     onReconnect: printInfo,
   });
   const controller = new AbortController();
+  // Charts fill while serve runs: the finished period of every interval, read after each boundary.
+  const ring = new HistoryRing();
+  const stopRecorder = startRecorder(store, selectIntervals(config, {}), ring);
   let server: Deno.HttpServer;
   try {
     server = Deno.serve({
       hostname: address.hostname,
       port: address.port,
       signal: controller.signal,
-      onListen: ({ hostname, port }) =>
-        printInfo(`serving http://${hostPort(hostname, port)}/metrics`),
+      onListen: ({ hostname, port }) => {
+        printInfo(`serving http://${hostPort(hostname, port)}/metrics`);
+        printInfo(`dashboard on http://${hostPort(hostname, port)}/`);
+      },
       onError: (error) => {
         printWarning(`internal error: ${(error as Error)?.stack ?? String(error)}`);
         return text(500, "internal error\n");
       },
-    }, createApp(config, store).fetch);
+    }, createApp(config, store, historyInMemory(ring)).fetch);
   } catch (error) {
+    stopRecorder();
     await store.close(true);
     throw new RangeError(
       `Cannot listen on ${hostPort(address.hostname, address.port)}: ${(error as Error).message}`,
@@ -176,6 +200,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
   const signal = await stop.signal;
   printInfo(`serve stopping (${signal})`);
   controller.abort();
+  stopRecorder();
   await server.finished;
   // Nothing to write: drop the connection even if reads are still waiting for Redis.
   await store.close(true);
