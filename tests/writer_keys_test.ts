@@ -114,6 +114,24 @@ Deno.test("close(): a final write whose reply is lost is resent, counted once, a
   }
 });
 
+Deno.test("ecl log whose reply is lost exits 0, counts once and leaves no writer key", async () => {
+  const server = await RedisServer.start();
+  const proxy = await LossyProxy.start(server.port);
+  try {
+    const raw = await server.client();
+    await raw.scriptLoad(FLUSH_SCRIPT);
+    proxy.dropReplyTo("EVALSHA");
+    const result = await runCli(["log", await configFor(proxy.port), "web", "hit", "4"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(proxy.dropped, 1);
+    assert.deepEqual(await raw.mGet(["web:5s:cur:hit", "web:5m:cur:hit"]), ["4", "4"]);
+    assert.deepEqual(await writerKeys(raw), []);
+  } finally {
+    await proxy.close();
+    await server.stop();
+  }
+});
+
 Deno.test("a logger SIGKILLed with a batch of unknown outcome: a resend in its window counts once, then its key expires", async () => {
   const server = await RedisServer.start();
   const proxy = await LossyProxy.start(server.port);
