@@ -13,6 +13,7 @@ import { EventCountLogger } from "../mod.ts";
 import { runCli, spawnScript, writeConfig } from "./_process.ts";
 import { LossyProxy } from "./_proxy.ts";
 import { type RawClient, RedisServer, withRedis } from "./_redis.ts";
+import { startCluster } from "./_cluster.ts";
 import { waitFor } from "./_wait.ts";
 
 const WRITER_KEYS = "*:@w:*";
@@ -249,3 +250,29 @@ Deno.test("Store.releaseWriter() is idempotent and never removes the record of a
       await store.close();
     }
   }));
+
+Deno.test("Redis Cluster: a closing logger releases its writer keys in every hash slot", async () => {
+  const cluster = await startCluster();
+  const names = ["g1", "g2", "g3", "g4"];
+  const ecl = new EventCountLogger(
+    Object.fromEntries(names.map((name) => [name, { events: ["a"], intervals: ["1h", "1m"] }])),
+    cluster.spec,
+  );
+  const allWriterKeys = async () => {
+    const keys: string[] = [];
+    for (const node of cluster.nodes) keys.push(...await writerKeys(await node.client()));
+    return keys.sort();
+  };
+  try {
+    for (const name of names) ecl.getGroup(name)!.log("a", 2);
+    await ecl.flush();
+    // One key per (group, interval), in as many slots: spread over the masters.
+    assert.equal((await allWriterKeys()).length, 2 * names.length);
+    await ecl.close();
+    assert.deepEqual(await allWriterKeys(), []);
+    for (const name of names) assert.equal(await cluster.get(`{${name}:1m}:cur:a`), "2");
+  } finally {
+    await ecl.close();
+    await cluster.stop();
+  }
+});
