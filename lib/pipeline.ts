@@ -4,6 +4,12 @@
  * lets counts wait for the master to open their period, backs off after failures, runs the
  * boundary and `sync_interval` timers, and closes or gives up. `EventGroup` decides what is
  * counted; this module decides when and how it reaches Redis.
+ *
+ * Exactly once: a batch of unknown outcome is resent with its number for at most
+ * {@link RESEND_WINDOW_MS} after its first send (Redis refuses it later, by its own clock), so
+ * Redis needs to remember a writer's last number only that long after its last write (plus a
+ * margin for clock skew: `WRITER_RECORD_TTL_MS`). A pipeline that closes with every batch settled
+ * releases those records at once.
  * @module
  */
 import { clearInterval, clearTimeout, setImmediate, setInterval, setTimeout } from "node:timers";
@@ -14,6 +20,7 @@ import { isoTime } from "./_message.ts";
 import { nextBoundary } from "./interval.ts";
 import { FlushStatus } from "./scripts.ts";
 import type { FlushResult, Store } from "./store.ts";
+import { RESEND_WINDOW_MS } from "./layouts/layout.ts";
 import { backoffMs, runAt, type Timer } from "./_timer.ts";
 
 /** Longest wait for the master to open a new period before counts of it go to `cur` anyway. */
@@ -29,6 +36,8 @@ const RETRY_MAX_MS = 5000;
 /** A batch with the number that makes its write idempotent. */
 interface NumberedBatch extends Batch {
   readonly seq: number;
+  /** Wall-clock time of its first send (UNIX ms; compared with Redis's clock, not `now()`). */
+  readonly firstSentMs: number;
 }
 
 /**
@@ -74,6 +83,8 @@ export class WritePipeline {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Set when the logger gave up on a flush at close: no more retries. */
   #stopped = false;
+  /** Ends the pause between two attempts of `close()` early (when it is abandoned). */
+  #wakeClose: (() => void) | undefined;
   #inFlightSize = 0;
   /** Counts refused since `max_pending_keys` was last reached, and in all. */
   #refusedNow = 0;
@@ -182,16 +193,19 @@ export class WritePipeline {
     const batches = this.#unconfirmed;
     this.#unconfirmed = [];
     if (!resending) {
+      const firstSentMs = Date.now();
       for (const batch of accumulator.take(now)) {
         for (const part of splitBatch(batch, MAX_EVENTS_PER_WRITE)) {
-          batches.push({ ...part, seq: ++this.#seq });
+          batches.push({ ...part, seq: ++this.#seq, firstSentMs });
         }
       }
     }
     let size = 0;
     for (const batch of batches) size += batch.counts.size;
     this.#inFlightSize += size;
-    const outcomes = await Promise.allSettled(batches.map((batch) => this.#send(batch, now)));
+    const outcomes = await Promise.allSettled(
+      batches.map((batch) => this.#send(batch, now, resending)),
+    );
     this.#inFlightSize -= size;
     const retry: Batch[] = [];
     let failure: unknown;
@@ -214,6 +228,8 @@ export class WritePipeline {
         retry.push(batch);
       } else if (status === FlushStatus.Discarded) {
         this.#reportDiscarded(batch);
+      } else if (status === FlushStatus.Expired) {
+        this.#reportExpired(batch);
       }
       for (const event of rejected) this.#reportRejected(batch, event);
     });
@@ -236,7 +252,7 @@ export class WritePipeline {
     return (this.#accumulator?.isEmpty ?? true) && this.#unconfirmed.length === 0;
   }
 
-  #send(batch: NumberedBatch, now: number): Promise<FlushResult> {
+  #send(batch: NumberedBatch, now: number, resending: boolean): Promise<FlushResult> {
     const interval = this.#config.intervals[batch.intervalIndex];
     return this.#store.flush({
       group: this.#config,
@@ -247,6 +263,7 @@ export class WritePipeline {
       graceSeconds: Math.min(MAX_DEFER_SECONDS, interval.seconds),
       writer: this.#writer,
       seq: batch.seq,
+      resendDeadlineMs: resending ? batch.firstSentMs + RESEND_WINDOW_MS : undefined,
     });
   }
 
@@ -307,6 +324,19 @@ export class WritePipeline {
     );
   }
 
+  #reportExpired(batch: Batch): void {
+    let total = 0;
+    for (const count of batch.counts.values()) total += count;
+    const interval = this.#config.intervals[batch.intervalIndex].name;
+    this.#warn(
+      `Gave up ${total} counts of group ${
+        JSON.stringify(this.#config.name)
+      }, interval ${interval}: Redis did not confirm them within ${
+        RESEND_WINDOW_MS / 1000
+      } s of their first write, so they were counted once or not at all (never twice)`,
+    );
+  }
+
   #retryLater(delayMs: number): void {
     if (this.#retryTimer !== undefined || this.#stopped) return;
     this.#retryTimer = setTimeout(() => {
@@ -346,17 +376,58 @@ export class WritePipeline {
     return size;
   }
 
-  /** Stop the timers after a last flush. */
+  /**
+   * Stop the timers, write what is pending and settle every batch of unknown outcome (retrying
+   * with backoff until Redis answers, or {@link WritePipeline.abandon}), then release this
+   * writer's records in Redis: nothing is left to resend, so nothing needs them.
+   *
+   * @throws {RedisError} when Redis refused the last counts, or the close was abandoned
+   */
   async close(): Promise<void> {
     this.#boundaryTimer?.cancel();
     clearInterval(this.#syncTimer);
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     try {
-      await this.flush();
+      for (let failures = 0;; failures++) {
+        try {
+          await this.flush();
+          break;
+        } catch (error) {
+          // A refusal will not change; a lost connection or reply may (a resend settles it).
+          if (this.#stopped || (error instanceof RedisError && error.refused)) throw error;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, backoffMs(failures, RETRY_MIN_MS, RETRY_MAX_MS));
+            this.#wakeClose = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.#wakeClose = undefined;
+          if (this.#stopped) throw error;
+        }
+      }
     } finally {
       clearTimeout(this.#retryTimer);
       this.#retryTimer = undefined;
+    }
+    await this.#release();
+  }
+
+  /**
+   * Release this writer's records once every batch it numbered is settled. Only then: a record
+   * released while a batch of unknown outcome could still be resent would let the resend count
+   * twice. Hence not in the same step as the last write either, whose reply may be lost. Best
+   * effort: a record not released expires with its TTL.
+   */
+  async #release(): Promise<void> {
+    while (this.#running !== undefined) await this.#running.catch(() => undefined);
+    if (this.#seq === 0 || !this.#nothingPending() || this.#stopped) return;
+    try {
+      await this.#store.releaseWriter(this.#config, this.#writer, this.#seq);
+    } catch {
+      // Redis is gone or refused (a lost reply is harmless: the release is idempotent). The
+      // records expire with their TTL, which bounds them the same way.
     }
   }
 
@@ -365,5 +436,6 @@ export class WritePipeline {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    this.#wakeClose?.();
   }
 }

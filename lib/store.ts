@@ -236,6 +236,18 @@ export class Store {
   }
 
   /**
+   * Release `writer`'s records of its last batch numbers in `group` (its writer keys), once every
+   * batch up to `lastSeq` is settled and no later one will come; see {@link Layout.releaseWriter}.
+   * @returns whether they are gone (`false`: the ACL does not allow it; they expire with their TTL)
+   */
+  releaseWriter(group: GroupConfig, writer: string, lastSeq: number): Promise<boolean> {
+    return this.#send(
+      `release the writer keys of ${group.name} in`,
+      () => this.layoutOf(group).releaseWriter(this.#commands, group, writer, lastSeq),
+    );
+  }
+
+  /**
    * Do what the boundary at `boundary` (seconds) of (group, interval) does in its layout (rotate
    * it), unless that boundary was done already.
    *

@@ -76,21 +76,31 @@ export async function runLog(options: LogOptions): Promise<number> {
   try {
     await ecl.ready();
     const eventGroup = ecl.getGroup(group.name)!;
+    // close(), not flush(): it resends a write whose reply was lost until Redis answers. Exiting
+    // non-zero after such a write would make a shell loop log again, and count twice.
+    const settle = async () => {
+      await ecl.close();
+      return eventGroup.pendingSize === 0; // or close() warned how many counts it gave up
+    };
     if (!options.stdin) {
       eventGroup.log(options.event!, count);
-      await eventGroup.flush();
+      if (!await settle()) return ExitCode.Redis;
       // A counter holding something that is not a count refused it (the warning says which).
       return eventGroup.rejectedCounts > 0 ? ExitCode.Failure : ExitCode.Ok;
     }
     ecl.closeOnSignals();
-    return await logLines(group, eventGroup);
+    return await logLines(group, eventGroup, settle);
   } finally {
     await ecl.close();
   }
 }
 
-/** Log every line of standard input; the summary goes to stderr. */
-async function logLines(config: GroupConfig, group: EventGroup): Promise<number> {
+/** Log every line of standard input, then `settle` them; the summary goes to stderr. */
+async function logLines(
+  config: GroupConfig,
+  group: EventGroup,
+  settle: () => Promise<boolean>,
+): Promise<number> {
   const seen = new Set<string>();
   let events = 0;
   let rejected = 0;
@@ -125,7 +135,7 @@ async function logLines(config: GroupConfig, group: EventGroup): Promise<number>
   }
   tail += decoder.decode();
   if (tail !== "") onLine(tail);
-  await group.flush();
+  if (!await settle()) return ExitCode.Redis;
   if (rejected > MAX_REJECTS_SHOWN) {
     printWarning(`... and ${rejected - MAX_REJECTS_SHOWN} more rejected lines`);
   }

@@ -8,6 +8,24 @@ import type { GroupConfig, IntervalConfig } from "../config.ts";
 import type { Slot } from "../keys.ts";
 import type { FlushStatus } from "../scripts.ts";
 
+/**
+ * How long after its first send a writer may resend a batch of unknown outcome (ms). A resend
+ * that reaches Redis later is refused (`FlushStatus.Expired`, judged by Redis's clock) and its
+ * counts are given up with a warning: written once or not at all, never twice. Long enough to ride
+ * out a Redis restart or a Sentinel failover; it bounds how long a writer's records outlive it.
+ */
+export const RESEND_WINDOW_MS = 300_000;
+
+/** Allowance for a writer's clock running ahead of Redis's. */
+export const CLOCK_SKEW_MS = 60_000;
+
+/**
+ * How long Redis keeps a writer's record of its last batch number after its last write (ms):
+ * {@link RESEND_WINDOW_MS} + {@link CLOCK_SKEW_MS}, so that every resend Redis accepts finds the
+ * record of its first send. Every layout gives its writer records this TTL.
+ */
+export const WRITER_RECORD_TTL_MS = RESEND_WINDOW_MS + CLOCK_SKEW_MS;
+
 /** One batch to write: counts of one period of one (group, interval). */
 export interface FlushRequest {
   /** The group. */
@@ -26,6 +44,11 @@ export interface FlushRequest {
   readonly writer: string;
   /** The writer's number for this batch; increases with every new batch. */
   readonly seq: number;
+  /**
+   * For a resend: the wall-clock time (UNIX ms) after which Redis refuses it as `Expired`, its
+   * first send plus {@link RESEND_WINDOW_MS}. `undefined` for a first send.
+   */
+  readonly resendDeadlineMs?: number;
 }
 
 /** What writing a batch did. */
@@ -65,6 +88,20 @@ export interface Layout {
    * @throws whatever the command threw; the store words it
    */
   write(redis: Commands, request: FlushRequest): Promise<FlushResult>;
+  /**
+   * Release what the writer keeps in Redis for exactly-once resends (its records of its last batch
+   * numbers in `group`), once it has nothing left to resend: every batch up to `lastSeq` settled
+   * and no later one will come. Idempotent, and never removes the record of a batch after
+   * `lastSeq`. Without it the records expire {@link WRITER_RECORD_TTL_MS} after the last write.
+   * @returns whether every record is gone (`false`: the ACL refused the removal; they expire)
+   * @throws whatever the command threw; the store words it
+   */
+  releaseWriter(
+    redis: Commands,
+    group: GroupConfig,
+    writer: string,
+    lastSeq: number,
+  ): Promise<boolean>;
   /**
    * What a boundary of (group, interval) does, idempotently.
    * @returns the number of events moved, or -1 when that boundary was done already

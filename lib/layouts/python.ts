@@ -18,11 +18,21 @@ import {
   timestampKey,
   writerKey,
 } from "../keys.ts";
-import { FLUSH_SCRIPT, type FlushStatus, ROTATE_SCRIPT, SCAN_SCRIPT } from "../scripts.ts";
-import type { Commands, FlushRequest, FlushResult, Layout, PeriodValues } from "./layout.ts";
-
-/** How long Redis remembers a writer's last batch number after its last write. */
-const WRITER_TTL_MS = 3_600_000;
+import {
+  FLUSH_SCRIPT,
+  type FlushStatus,
+  RELEASE_WRITER_SCRIPT,
+  ROTATE_SCRIPT,
+  SCAN_SCRIPT,
+} from "../scripts.ts";
+import {
+  type Commands,
+  type FlushRequest,
+  type FlushResult,
+  type Layout,
+  type PeriodValues,
+  WRITER_RECORD_TTL_MS,
+} from "./layout.ts";
 /** Keys per `SCAN` round trip of the cluster's listing script. */
 const SCAN_COUNT = 1000;
 
@@ -53,7 +63,8 @@ export class PythonLayout implements Layout {
       slotPrefix(group, interval.name, CUR, this.#keys),
       slotPrefix(group, interval.name, LAST, this.#keys),
       String(request.seq),
-      String(WRITER_TTL_MS),
+      String(WRITER_RECORD_TTL_MS),
+      String(request.resendDeadlineMs ?? 0),
     ];
     for (const [event, count] of request.counts) args.push(event, String(count));
     const keys = [
@@ -66,6 +77,23 @@ export class PythonLayout implements Layout {
       ...string[],
     ];
     return { status: Number(status) as FlushStatus, rejected };
+  }
+
+  /** One script per interval: the writer's keys of a group are in as many hash slots. */
+  async releaseWriter(
+    redis: Commands,
+    group: GroupConfig,
+    writer: string,
+    lastSeq: number,
+  ): Promise<boolean> {
+    const replies = await Promise.all(group.intervals.map((interval) =>
+      redis.run(
+        RELEASE_WRITER_SCRIPT,
+        [writerKey(group.name, interval.name, writer, this.#keys)],
+        [String(lastSeq)],
+      )
+    ));
+    return replies.every((reply) => Number(reply) >= 0);
   }
 
   async rotate(
