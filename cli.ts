@@ -1,6 +1,7 @@
 /**
- * The `ecl` command line: `ecl master`, `ecl read`, `ecl log`. This file only parses arguments
- * and hands them to `lib/commands/`; each command is loaded when it is run.
+ * The `ecl` command line: `ecl master`, `ecl read`, `ecl log`, `ecl serve`, `ecl status`. This
+ * file only parses arguments and hands them to `lib/commands/`; each command is loaded when it is
+ * run.
  *
  * @example Run from source
  * ```sh

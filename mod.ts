@@ -30,27 +30,26 @@ export { EventCountLogger } from "./lib/logger.ts";
 export type { CloseOptions, GetGroupOptions, LoggerOptions } from "./lib/logger.ts";
 export { DEFAULT_CLOSE_TIMEOUT_MS } from "./lib/logger.ts";
 export { DummyEventGroup, EventGroup } from "./lib/group.ts";
-export type { EventGroupLike, GetCountsOptions, GroupContext } from "./lib/group.ts";
-export { Store } from "./lib/store.ts";
-export type { FlushRequest, FlushResult, StoreOptions } from "./lib/store.ts";
-export { FlushStatus } from "./lib/scripts.ts";
-export type { KeyLayout, Slot } from "./lib/keys.ts";
-export { loadConfig, parseConfig, REDIS_URL_ENV } from "./lib/config.ts";
+export type { EventGroupLike, GetCountsOptions } from "./lib/group.ts";
+export { loadConfig, parseConfig } from "./lib/config.ts";
 export type {
-  ClusterConfig,
-  ClusterSpec,
   EclConfig,
   GroupConfig,
   GroupSpec,
   GroupsSpec,
   IntervalConfig,
+} from "./lib/config.ts";
+export { REDIS_URL_ENV } from "./lib/redis_config.ts";
+export type {
+  ClusterConfig,
+  ClusterSpec,
   RedisConfig,
   RedisSpec,
   SentinelConfig,
   SentinelSpec,
   TlsConfig,
   TlsSpec,
-} from "./lib/config.ts";
+} from "./lib/redis_config.ts";
 export { parseInterval } from "./lib/interval.ts";
 export { ConfigError, EclError, NotFoundError, RedisError } from "./lib/errors.ts";
 export { VERSION } from "./lib/version.ts";

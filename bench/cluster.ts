@@ -8,7 +8,7 @@
  */
 import { EventCountLogger } from "../mod.ts";
 import { startCluster } from "../tests/_cluster.ts";
-import type { RedisSpec } from "../lib/config.ts";
+import type { RedisSpec } from "../lib/redis_config.ts";
 import { type BenchContext, benchMain, type Workload } from "./_util.ts";
 import { INTERVALS, logAndFlush } from "./direct.ts";
 

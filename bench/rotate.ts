@@ -8,8 +8,9 @@
  * Run alone: `deno run -A bench/rotate.ts [--runs N] [--quick]`.
  * @module
  */
-import { parseGroups, parseRedis } from "../lib/config.ts";
-import { Store } from "../mod.ts";
+import { parseGroups } from "../lib/config.ts";
+import { parseRedis } from "../lib/redis_config.ts";
+import { Store } from "../lib/store.ts";
 import { type BenchContext, benchMain, getValues, type RawClient, type Workload } from "./_util.ts";
 
 const GROUP = "clients";

@@ -1,6 +1,7 @@
 /**
- * The only place that knows the shape of ecl's Redis keys. The layout is the one of the original
- * Python `event_count_logger`, so that both implementations share counters:
+ * The only place that knows the shape of ecl's Redis keys (used by the `python` layout,
+ * `layouts/python.ts`). The layout is the one of the original Python `event_count_logger`, so
+ * that both implementations share counters:
  *
  * - `<group>:<interval>:cur:<event>`  count of the current, unfinished period
  * - `<group>:<interval>:last:<event>` final count of the last finished period

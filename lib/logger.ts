@@ -3,16 +3,11 @@
  * life cycle.
  * @module
  */
-import {
-  type EclConfig,
-  type GroupsSpec,
-  loadConfig,
-  parseGroups,
-  parseRedis,
-  type RedisSpec,
-} from "./config.ts";
+import { type EclConfig, type GroupsSpec, loadConfig, parseGroups } from "./config.ts";
+import { parseRedis, type RedisSpec } from "./redis_config.ts";
 import { DummyEventGroup, EventGroup } from "./group.ts";
 import { Store } from "./store.ts";
+import { withTimeout } from "./_timeout.ts";
 import process from "node:process";
 
 /** Prefix of every warning ecl prints by default. */
@@ -205,8 +200,13 @@ export class EventCountLogger {
    * Write every pending count, stop the timers and disconnect. Later `log()` calls are ignored
    * with a warning. Calling it again returns the same promise.
    *
+   * A write whose reply was lost is resent until Redis answers, and counted once. With every count
+   * confirmed, the logger then removes its records of its last batch numbers (the `…:cur:@w:<id>`
+   * keys) from Redis: nothing is left behind.
+   *
    * When Redis does not confirm the last counts within `timeoutMs` (it is down), the connection is
-   * dropped and one warning says how many (interval, period, event) counts were not written.
+   * dropped and one warning says how many (interval, period, event) counts were not written; the
+   * logger's records then expire on their own, a few minutes later (README, "Guarantees").
    *
    * @throws {RedisError} when Redis refused the last counts
    */
@@ -215,28 +215,23 @@ export class EventCountLogger {
       const timeoutMs = options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
       const groups = [...this.#groups.values()];
       const flushed = Promise.all(groups.map((group) => group.close()));
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timedOut = new Promise<true>((resolve) =>
-        timer = setTimeout(() => resolve(true), timeoutMs)
-      );
-      try {
-        if (await Promise.race([flushed.then(() => false), timedOut])) {
-          flushed.catch(() => {});
-          let lost = 0;
-          for (const group of groups) {
-            group.abandon();
-            lost += group.pendingSize;
-          }
+      if (await withTimeout(flushed.then(() => false), timeoutMs, true)) {
+        flushed.catch(() => {});
+        let lost = 0;
+        for (const group of groups) {
+          group.abandon();
+          lost += group.pendingSize;
+        }
+        // (Nothing pending: only the release of the writer keys was cut short; they expire.)
+        if (lost > 0) {
           this.#warn(
             `Closed with ${lost} counts not written: Redis at ${this.#store.address} did not confirm them within ${
               timeoutMs / 1000
             } s`,
           );
-          await this.#store.close(true);
-          return;
         }
-      } finally {
-        clearTimeout(timer);
+        await this.#store.close(true);
+        return;
       }
       await this.#store.close();
     })();

@@ -1,6 +1,7 @@
 /**
- * Prometheus metrics of every (group, interval, event): reads Redis through {@link Store} and
- * {@link readSlot}, and formats with `lib/format/prometheus.ts`.
+ * Reading what ecl's health and metrics show — the lease holder and both slots of each selected
+ * (group, interval) — for `ecl serve`, `ecl read -f prometheus` (formatted by
+ * `lib/format/prometheus.ts`) and `ecl status` (judged by `lib/format/status.ts`).
  * @module
  */
 import type { EclConfig, GroupConfig, IntervalConfig } from "./config.ts";
@@ -53,6 +54,40 @@ export function selectIntervals(
   return pairs;
 }
 
+/** Options of {@link readIntervals}. */
+export interface ReadIntervalsOptions {
+  /**
+   * Read the counts too; without them each slot read is one MGET of its two timestamps (enough
+   * to judge rotations). @default true
+   */
+  counts?: boolean;
+}
+
+/**
+ * Read the lease holder and both slots of every (group, interval) of `pairs`, in one round of
+ * concurrent reads (the client pipelines them on its one connection).
+ * @throws what the store throws when Redis fails
+ */
+export async function readIntervals(
+  store: Store,
+  pairs: readonly [GroupConfig, IntervalConfig][],
+  options: ReadIntervalsOptions = {},
+): Promise<{ leaseHolder: string | undefined; intervals: IntervalSnapshot[] }> {
+  const counts = options.counts ?? true;
+  const [leaseHolder, intervals] = await Promise.all([
+    store.leaseHolder(),
+    Promise.all(pairs.map(async ([config, interval]): Promise<IntervalSnapshot> => {
+      const group = counts ? config : { ...config, events: [], autoDeclareEvents: false };
+      const [last, current] = await Promise.all([
+        readSlot(store, group, interval, LAST),
+        readSlot(store, group, interval, CUR),
+      ]);
+      return { seconds: interval.seconds, last, current };
+    })),
+  ]);
+  return { leaseHolder, intervals };
+}
+
 /**
  * Read what one exposition shows: the lease holder, and both slots of every selected
  * (group, interval). Redis failures give `{ redisUp: false }` instead of an error.
@@ -65,18 +100,7 @@ export async function readSnapshot(
 ): Promise<MetricsSnapshot> {
   const pairs = selectIntervals(config, filter);
   try {
-    // One round of concurrent reads: the client pipelines them on its one connection.
-    const [leaseHolder, intervals] = await Promise.all([
-      store.leaseHolder(),
-      Promise.all(pairs.map(async ([group, interval]): Promise<IntervalSnapshot> => {
-        const [last, current] = await Promise.all([
-          readSlot(store, group, interval, LAST),
-          readSlot(store, group, interval, CUR),
-        ]);
-        return { seconds: interval.seconds, last, current };
-      })),
-    ]);
-    return { redisUp: true, leaseHolder, intervals };
+    return { redisUp: true, ...await readIntervals(store, pairs) };
   } catch (error) {
     if (error instanceof RedisError) return { redisUp: false };
     throw error;

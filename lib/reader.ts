@@ -1,11 +1,11 @@
 /**
  * Reading counts of one slot (`cur` or `last`) of (group, interval), with the span of time they
- * cover, for every output format.
+ * cover, for every output format: the store fetches the period as the group's layout holds it,
+ * this module decides which values are counts; `lib/slot_health.ts` judges the span.
  * @module
  */
 import type { GroupConfig, IntervalConfig } from "./config.ts";
-import { periodStart } from "./interval.ts";
-import { counterKey, CUR, LAST, type Slot, timestampKey } from "./keys.ts";
+import type { Slot } from "./keys.ts";
 import type { Store } from "./store.ts";
 
 /** Counts of one slot of (group, interval) and the time they cover. */
@@ -31,13 +31,9 @@ export interface SlotCounts {
 
 const INTEGER_TEXT = /^-?\d+$/;
 
-function parseTimestamp(value: string | null): number | undefined {
-  return value !== null && INTEGER_TEXT.test(value) ? Number(value) : undefined;
-}
-
 /**
- * Read the counts in `slot` of (group, interval): every predeclared event (0 when it has no key),
- * the events in `extraEvents`, and, when the group auto-declares, every event that has a key.
+ * Read the counts in `slot` of (group, interval): every predeclared event (0 when it has no
+ * count), the events in `extraEvents`, and, when the group auto-declares, every event that has one.
  */
 export async function readSlot(
   store: Store,
@@ -48,80 +44,39 @@ export async function readSlot(
 ): Promise<SlotCounts> {
   const events = new Set<string>(group.events);
   for (const event of extraEvents) events.add(event);
-  if (group.autoDeclareEvents) {
-    for (const event of await store.scanEvents(group.name, interval.name, slot)) events.add(event);
-  }
-  const sorted = [...events].sort();
-  const keys = sorted.map((event) =>
-    counterKey(group.name, interval.name, slot, event, store.layout)
-  );
-  keys.push(
-    timestampKey(group.name, interval.name, LAST, store.layout),
-    timestampKey(group.name, interval.name, CUR, store.layout),
-  );
-  const values = await store.getValues(keys);
+  const period = await store.readPeriod(group, interval, slot, events, group.autoDeclareEvents);
   const counts = new Map<string, number>();
   const invalid = new Map<string, string>();
-  sorted.forEach((event, index) => {
-    const value = values[index];
+  for (const event of [...period.values.keys()].sort()) {
+    const value = period.values.get(event) ?? null;
     if (value === null) counts.set(event, 0);
     else if (INTEGER_TEXT.test(value)) counts.set(event, Number(value));
     else invalid.set(event, value);
-  });
-  const lastStart = parseTimestamp(values[sorted.length]);
-  const curStart = parseTimestamp(values[sorted.length + 1]);
-  const curPeriod = curStart === undefined ? undefined : periodStart(curStart, interval.seconds);
+  }
   return {
     group: group.name,
     interval: interval.name,
     slot,
-    start: slot === LAST ? lastStart : curPeriod,
-    end: slot === LAST
-      ? curPeriod
-      : curPeriod === undefined
-      ? undefined
-      : curPeriod + interval.seconds,
+    start: period.start,
+    end: period.end,
     counts,
     invalid,
   };
 }
 
-/** One counter value: a whole number, 0 when the key is missing. `undefined` for a malformed value. */
-export async function readCount(store: Store, key: string): Promise<number | undefined> {
-  const [value] = await store.getValues([key]);
+/**
+ * The count of one event in `slot` of (group, interval): a whole number, 0 when it has none,
+ * `undefined` for a malformed value.
+ */
+export async function readCount(
+  store: Store,
+  group: GroupConfig,
+  interval: IntervalConfig,
+  slot: Slot,
+  event: string,
+): Promise<number | undefined> {
+  const period = await store.readPeriod(group, interval, slot, new Set([event]), false);
+  const value = period.values.get(event) ?? null;
   if (value === null) return 0;
   return INTEGER_TEXT.test(value) ? Number(value) : undefined;
-}
-
-/** How long past its end a period may stay current before readers say no master rotates. */
-export const STALE_GRACE_SECONDS = 5;
-
-/** What a reader should know about the time a slot covers. */
-export interface SlotHealth {
-  /**
-   * Whether `last` covers exactly one interval: `false` when the master missed boundaries and it
-   * holds several intervals' worth, `undefined` when its start is not known (no ecl master wrote
-   * `last:@ts` yet). Always `undefined` for `cur`.
-   */
-  readonly complete: boolean | undefined;
-  /** Whether the current period should have been rotated a while ago: no master is running. */
-  readonly stale: boolean;
-  /** Length of the span in `last`, in intervals, when known. */
-  readonly spanIntervals: number | undefined;
-}
-
-/** Judge the span of `slot` of an interval of `intervalSeconds`, at `nowSeconds`. Pure. */
-export function slotHealth(
-  slot: SlotCounts,
-  intervalSeconds: number,
-  nowSeconds: number,
-): SlotHealth {
-  const currentStart = slot.slot === LAST ? slot.end : slot.start;
-  const stale = currentStart !== undefined &&
-    nowSeconds > currentStart + intervalSeconds + STALE_GRACE_SECONDS;
-  if (slot.slot !== LAST || slot.start === undefined || slot.end === undefined) {
-    return { complete: undefined, stale, spanIntervals: undefined };
-  }
-  const spanIntervals = (slot.end - slot.start) / intervalSeconds;
-  return { complete: spanIntervals === 1, stale, spanIntervals };
 }

@@ -1,6 +1,7 @@
 /**
  * Server-side Lua scripts. Each runs atomically in Redis, so a flush or a rotation is one step
- * that no other client can observe half-done. Only `store.ts` sends them.
+ * that no other client can observe half-done. The `python` layout (`layouts/python.ts`) sends the
+ * flush, rotation and listing scripts, the store the lease scripts.
  * @module
  */
 
@@ -16,6 +17,11 @@ export const FlushStatus = {
   Discarded: 3,
   /** Nothing written: this batch was written before (a retry after a lost reply). */
   Duplicate: 4,
+  /**
+   * Nothing written: a resend that reached Redis after its writer's resend window, when Redis may
+   * have forgotten whether it ran. Its counts were written once or not at all, never twice.
+   */
+  Expired: 5,
 } as const;
 /** One of {@link FlushStatus}. */
 export type FlushStatus = typeof FlushStatus[keyof typeof FlushStatus];
@@ -45,14 +51,19 @@ export const NOPERM_REPLY = "NOPERM this user may not run every command ecl need
  *
  * KEYS: cur:@ts, last:@ts, the writer's sequence key.
  * ARGV: interval seconds, period start, client's now (s), grace (s), cur prefix, last prefix,
- * batch sequence number, sequence key TTL (ms), then event, count pairs.
+ * batch sequence number, sequence key TTL (ms), resend deadline (UNIX ms; `0` for a first send),
+ * then event, count pairs.
  *
  * Returns `{status, event...}`: the events listed were not added because their counter holds
  * something that is not an integer, or would overflow (`INCRBY` errors are caught, so one bad
  * counter never leaves a batch half-written).
  *
  * Exactly once: each writer numbers its batches; the highest number written is kept in the
- * writer's sequence key, so a batch resent after a lost reply is recognised and skipped.
+ * writer's sequence key, so a batch resent after a lost reply is recognised and skipped. That key
+ * lives for its TTL after the writer's last write (the writer's resend window plus a margin for
+ * clock skew), so a resend is taken only before its deadline by Redis's clock (`TIME`): one that
+ * waited longer (in a client's offline queue, say) might find the key expired and count twice, and
+ * is answered `Expired` instead.
  *
  * Periods are compared as `floor(ts / len) * len`, because the Python master writes `cur:@ts`
  * as the time its timer fired, a little after the boundary.
@@ -70,6 +81,16 @@ local prefix = ARGV[5]
 local seq = tonumber(ARGV[7])
 local written = tonumber(redis.call('GET', KEYS[3]))
 if written and seq <= written then return {${FlushStatus.Duplicate}} end
+local deadline = tonumber(ARGV[9])
+-- Without TIME in the user's ACL (docs/acl.md) the deadline goes unchecked, as before there was one.
+if deadline > 0 and allowed('TIME') then
+  -- Redis before 5 replicates scripts verbatim, and refuses writes after TIME unless told not to.
+  if redis.replicate_commands then redis.replicate_commands() end
+  local time = redis.call('TIME')
+  if tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) > deadline then
+    return {${FlushStatus.Expired}}
+  end
+end
 local status = ${FlushStatus.Current}
 local ts = tonumber(redis.call('GET', KEYS[1]))
 if ts then
@@ -90,7 +111,7 @@ end
 redis.call('SET', KEYS[3], ARGV[7], 'PX', ARGV[8])
 local result = {status}
 if status == ${FlushStatus.Discarded} then return result end
-for i = 9, #ARGV, 2 do
+for i = 10, #ARGV, 2 do
   local reply = redis.pcall('INCRBY', prefix .. ARGV[i], ARGV[i + 1])
   if type(reply) == 'table' and reply.err then
     -- A counter that is not an integer (or would overflow) is skipped; anything else is an error.
@@ -103,6 +124,21 @@ for i = 9, #ARGV, 2 do
   end
 end
 return result
+`;
+
+/**
+ * Release a writer's record of its last batch number once it has nothing left to resend.
+ * KEYS: the writer's sequence key. ARGV: the number of the last batch the writer handed out.
+ *
+ * Deletes the key only when it holds that number or a lower one, so a removal that arrives late
+ * never deletes the record of a newer batch. Returns 1 when deleted, 0 when there was nothing to
+ * delete, -1 when the ACL does not allow `DEL` (the key then expires with its TTL).
+ */
+export const RELEASE_WRITER_SCRIPT = ACL_CHECK + `
+if not allowed('DEL', KEYS[1]) then return -1 end
+local written = tonumber(redis.call('GET', KEYS[1]))
+if written and written <= tonumber(ARGV[1]) then return redis.call('DEL', KEYS[1]) end
+return 0
 `;
 
 /**

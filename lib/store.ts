@@ -1,108 +1,36 @@
 /**
- * The one Redis connection of a logger, master or reader, and every command ecl sends. Nothing
- * else in ecl talks to Redis or builds keys.
+ * The one Redis connection of a logger, master or reader, and every command ecl sends through it:
+ * batches, rotations and reads as each group's layout (`layouts/`) shapes them, and the master
+ * lease. Every failure leaves here as one kind of {@link RedisError}, worded in one place. The
+ * client itself is built by `client.ts`.
  * @module
  */
-// Full npm: specifiers (here and in config.ts), so that mod.ts imported by path or URL needs no
-// import map; the Node build (npm/) rewrites them to the bare names.
-import {
-  ClientClosedError,
-  ClientOfflineError,
-  createClient,
-  createCluster,
-  createSentinel,
-  ErrorReply,
-  // deno-lint-ignore no-import-prefix
-} from "npm:@redis/client@^5";
+// Full npm: specifiers (here, in client.ts and in config.ts), so that mod.ts imported by path or
+// URL needs no import map; the Node build (npm/) rewrites them to the bare names.
+// deno-lint-ignore no-import-prefix
+import { ClientClosedError, ClientOfflineError, ErrorReply } from "npm:@redis/client@^5";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { isIP } from "node:net";
-import type { GroupConfig, IntervalConfig, RedisConfig } from "./config.ts";
-import { redisAddress } from "./config.ts";
-import { backoffMs } from "./_timer.ts";
-import { ConfigError, RedisError } from "./errors.ts";
-import {
-  CUR,
-  eventScanPattern,
-  type KeyLayout,
-  LAST,
-  MASTER_LEASE_KEY,
-  type Slot,
-  slotPrefix,
-  timestampKey,
-  writerKey,
-} from "./keys.ts";
-import {
-  FLUSH_SCRIPT,
-  type FlushStatus,
-  LEASE_SCRIPT,
-  RELEASE_SCRIPT,
-  ROTATE_SCRIPT,
-  SCAN_SCRIPT,
-} from "./scripts.ts";
+import type { GroupConfig, IntervalConfig } from "./config.ts";
+import { redisAddress, type RedisConfig } from "./redis_config.ts";
+import { type Client, type Connection, createRedisClient } from "./client.ts";
+import { RedisError } from "./errors.ts";
+import { MASTER_LEASE_KEY, type Slot } from "./keys.ts";
+import type {
+  Commands,
+  FlushRequest,
+  FlushResult,
+  Layout,
+  PeriodValues,
+} from "./layouts/layout.ts";
+import { PythonLayout } from "./layouts/python.ts";
+import { LEASE_SCRIPT, RELEASE_SCRIPT } from "./scripts.ts";
 
-/** How long the client waits for a TCP connection before it counts an attempt as failed. */
-const CONNECT_TIMEOUT_MS = 5000;
-/** First and largest pause between reconnection attempts. */
-const RECONNECT_MIN_MS = 100;
-const RECONNECT_MAX_MS = 2000;
-/** Keys per `SCAN` round trip when listing events. */
+export type { FlushRequest, FlushResult, PeriodValues } from "./layouts/layout.ts";
+
+/** Keys per `SCAN` round trip when listing keys. */
 const SCAN_COUNT = 1000;
 /** Keys per `MGET` when reading counts. */
 const MGET_CHUNK = 10000;
-
-/** How long Redis remembers a writer's last batch number after its last write. */
-const WRITER_TTL_MS = 3_600_000;
-
-/** One batch for {@link Store.flush}: counts of one period of one (group, interval). */
-export interface FlushRequest {
-  /** Group name. */
-  readonly group: string;
-  /** The interval. */
-  readonly interval: IntervalConfig;
-  /** Start of the period the counts were logged in (UNIX seconds). */
-  readonly period: number;
-  /** Event ID → count. */
-  readonly counts: ReadonlyMap<string, number>;
-  /** The writer's clock (UNIX seconds). */
-  readonly nowSeconds: number;
-  /** How long counts of a period the master has not opened yet wait for it (seconds). */
-  readonly graceSeconds: number;
-  /** ID of the writer (one per logger instance). */
-  readonly writer: string;
-  /** The writer's number for this batch; increases with every new batch. */
-  readonly seq: number;
-}
-
-/** What {@link Store.flush} did. */
-export interface FlushResult {
-  /** Where the counts went, or why they did not. */
-  readonly status: FlushStatus;
-  /** Events whose counter holds a value that is not an integer (or would overflow): not added. */
-  readonly rejected: readonly string[];
-}
-
-/**
- * What ecl uses of a node-redis connection: a plain client and a Sentinel client both have it.
- * (Typed here, so that the two differently typed clients are used through one surface.)
- */
-interface Connection {
-  /** Not on a cluster client: there, open means ready. */
-  readonly isReady?: boolean;
-  readonly isOpen: boolean;
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
-  connect(): Promise<unknown>;
-  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  mGet(keys: string[]): Promise<(string | null)[]>;
-  scan(
-    cursor: string,
-    options: { MATCH: string; COUNT: number },
-  ): Promise<{ cursor: string; keys: string[] }>;
-  close(): Promise<unknown>;
-  destroy(): unknown;
-}
 
 /** Options of a {@link Store}. */
 export interface StoreOptions {
@@ -130,39 +58,22 @@ function sha1(text: string): string {
   return createHash("sha1").update(text).digest("hex");
 }
 
-const FLUSH_SHA = sha1(FLUSH_SCRIPT);
-const ROTATE_SHA = sha1(ROTATE_SCRIPT);
-const LEASE_SHA = sha1(LEASE_SCRIPT);
-const RELEASE_SHA = sha1(RELEASE_SCRIPT);
-const SCAN_SHA = sha1(SCAN_SCRIPT);
-
-function readPem(file: string | undefined, key: string): string | undefined {
-  if (file === undefined) return undefined;
-  try {
-    return readFileSync(file, "utf8");
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    const reason = code === "ENOENT" ? "no such file" : (error as Error).message;
-    throw new ConfigError(
-      `Cannot read TLS file ${JSON.stringify(file)}: ${reason}`,
-      `redis.tls.${key}`,
-      undefined,
-      {
-        cause: error,
-      },
-    );
-  }
-}
-
 /** A Redis connection with ecl's commands. Connects on first use; `close()` releases it. */
 export class Store {
   readonly #config: RedisConfig;
   readonly #options: StoreOptions;
-  readonly #client: Connection;
-  /** Key layout: `cluster` (hash-tagged) for a Redis Cluster, else the original's `plain`. */
-  readonly layout: KeyLayout;
-  /** Cluster only: options of the first root node, to re-read the slot map from. */
-  readonly #rootNode: unknown;
+  readonly #client: Client;
+  readonly #connection: Connection;
+  /** The layout of every group: `python`, with hash-tagged keys on a cluster. */
+  readonly #layout: Layout;
+  /** Script text → SHA1, for `EVALSHA`. */
+  readonly #shas = new Map<string, string>();
+  /** What layouts send through. */
+  readonly #commands: Commands = {
+    run: (script, keys, args) => this.#run(script, keys, args),
+    getValues: (keys) => this.#getValues(keys),
+    scan: (pattern) => this.#scan(pattern),
+  };
   #connecting: Promise<void> | undefined;
   #outage = false;
   #closed = false;
@@ -173,63 +84,14 @@ export class Store {
   constructor(config: RedisConfig, options: StoreOptions = {}) {
     this.#config = config;
     this.#options = options;
-    const reconnect = options.reconnect ?? true;
-    const tls = config.tls;
-    const socket = {
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      reconnectStrategy: reconnect
-        ? (retries: number) => backoffMs(retries, RECONNECT_MIN_MS, RECONNECT_MAX_MS)
-        : false as const,
-      ...(tls === undefined ? {} : {
-        tls: true as const,
-        // SNI takes host names only; a certificate for an address is still checked.
-        servername: isIP(config.host) === 0 ? config.host : undefined,
-        ca: readPem(tls.caFile, "ca_file"),
-        cert: readPem(tls.certFile, "cert_file"),
-        key: readPem(tls.keyFile, "key_file"),
-        rejectUnauthorized: tls.rejectUnauthorized,
-      }),
-    };
-    const nodeOptions = {
-      disableOfflineQueue: options.offlineQueue === false,
-      // No CLIENT SETINFO: a minimal ACL user would see it refused in ACL LOG.
-      disableClientInfo: true,
-      database: config.db,
-      username: config.username,
-      password: config.password,
-    };
-    const sentinel = config.sentinel;
-    const cluster = config.cluster;
-    this.#rootNode = cluster === undefined
-      ? undefined
-      : { socket: { ...socket, host: cluster.nodes[0].host, port: cluster.nodes[0].port } };
-    this.layout = cluster === undefined ? "plain" : "cluster";
-    this.#client = (cluster !== undefined
-      ? createCluster({
-        rootNodes: cluster.nodes.map((node) => ({ socket: { host: node.host, port: node.port } })),
-        // A cluster has database 0 only. Commands for a node that is down fail at once (instead of
-        // waiting for it): the failure makes the client re-read the slot map (see #eval), so
-        // writes follow a replica promoted in its place.
-        defaults: { ...nodeOptions, database: undefined, disableOfflineQueue: true, socket },
-      })
-      : sentinel === undefined
-      ? createClient({
-        ...nodeOptions,
-        socket: { ...socket, host: config.host, port: config.port },
-      })
-      : createSentinel({
-        name: sentinel.name,
-        sentinelRootNodes: sentinel.nodes.map((node) => ({ host: node.host, port: node.port })),
-        nodeClientOptions: { ...nodeOptions, socket },
-        sentinelClientOptions: {
-          socket,
-          disableClientInfo: true,
-          username: sentinel.username,
-          password: sentinel.password,
-        },
-      })) as unknown as Connection;
-    this.#client.on("error", (error: Error) => this.#onError(error));
-    this.#client.on("ready", () => {
+    this.#client = createRedisClient(config, {
+      reconnect: options.reconnect ?? true,
+      offlineQueue: options.offlineQueue ?? true,
+    });
+    this.#connection = this.#client.connection;
+    this.#layout = new PythonLayout(this.#client.cluster ? "cluster" : "plain");
+    this.#connection.on("error", (error: Error) => this.#onError(error));
+    this.#connection.on("ready", () => {
       if (this.#outage) {
         this.#outage = false;
         this.#options.onReconnect?.(`Reconnected to Redis at ${this.address}`);
@@ -242,6 +104,11 @@ export class Store {
     return redisAddress(this.#config);
   }
 
+  /** The layout that `group`'s counts have in Redis. */
+  layoutOf(_group: GroupConfig): Layout {
+    return this.#layout;
+  }
+
   #onError(error: Error): void {
     if (this.#outage || this.#closed) return;
     this.#outage = true;
@@ -251,19 +118,38 @@ export class Store {
   }
 
   /**
+   * The one wording of every failure: `Cannot <action> Redis at <address>: <reason>`. A command
+   * whose reply was lost (`sent` and neither refused nor certainly unsent) has `outcomeUnknown`.
+   */
+  #error(action: string, error: unknown, sent = true): RedisError {
+    return new RedisError(`Cannot ${action} Redis at ${this.address}: ${errorText(error)}`, {
+      cause: error,
+      outcomeUnknown: sent && !wasNotRun(error),
+      refused: error instanceof ErrorReply,
+    });
+  }
+
+  /** Run `command`, wording its failure as `Cannot <action> Redis at …`. */
+  async #send<T>(action: string, command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (error) {
+      throw this.#error(action, error);
+    }
+  }
+
+  /**
    * Connect (once; later calls share the attempt).
    *
    * @throws {RedisError} when the connection fails and the store does not reconnect
    */
   connect(): Promise<void> {
     if (this.#closed) return Promise.reject(new RedisError("Cannot use a closed Redis connection"));
-    this.#connecting ??= this.#client.connect().then(
+    this.#connecting ??= this.#connection.connect().then(
       () => undefined,
       (error: Error) => {
         this.#connecting = undefined;
-        throw new RedisError(`Cannot connect to Redis at ${this.address}: ${error.message}`, {
-          cause: error,
-        });
+        throw this.#error("connect to", error, false);
       },
     );
     return this.#connecting;
@@ -280,20 +166,15 @@ export class Store {
     this.#readyWaiters++;
     return new Promise<void>((resolve, reject) => {
       const settle = (error?: unknown) => {
-        this.#client.off("ready", onReady);
-        this.#client.off("error", onError);
+        this.#connection.off("ready", onReady);
+        this.#connection.off("error", onError);
         if (error === undefined) resolve();
         else reject(error);
       };
       const onReady = () => settle();
-      const onError = (error: Error) =>
-        settle(
-          new RedisError(`Cannot connect to Redis at ${this.address}: ${error.message}`, {
-            cause: error,
-          }),
-        );
-      this.#client.on("ready", onReady);
-      this.#client.on("error", onError);
+      const onError = (error: Error) => settle(this.#error("connect to", error, false));
+      this.#connection.on("ready", onReady);
+      this.#connection.on("error", onError);
       connecting.then(() => {
         if (this.#isReady()) settle();
       }, settle);
@@ -301,36 +182,44 @@ export class Store {
   }
 
   #isReady(): boolean {
-    return this.#client.isReady ?? this.#client.isOpen;
+    return this.#connection.isReady ?? this.#connection.isOpen;
   }
 
-  async #eval(sha: string, script: string, keys: string[], args: string[]): Promise<unknown> {
+  async #run(script: string, keys: string[], args: string[]): Promise<unknown> {
+    let sha = this.#shas.get(script);
+    if (sha === undefined) {
+      sha = sha1(script);
+      this.#shas.set(script, sha);
+    }
     await this.connect();
     try {
-      return await this.#client.evalSha(sha, { keys, arguments: args });
+      return await this.#connection.evalSha(sha, { keys, arguments: args });
     } catch (error) {
       if (!String((error as Error).message).startsWith("NOSCRIPT")) {
-        if (!(error instanceof ErrorReply)) this.#rediscoverCluster();
+        if (!(error instanceof ErrorReply)) this.#client.onNodeFailure();
         throw error;
       }
-      return await this.#client.eval(script, { keys, arguments: args });
+      return await this.#connection.eval(script, { keys, arguments: args });
     }
   }
 
-  /**
-   * Cluster only: re-read the slot map after a node failed. node-redis does so by itself only on
-   * MOVED/ASK replies, which a dead master never sends; until then its slots' commands would fail.
-   */
-  #rediscoverCluster(): void {
-    const rootNode = this.#rootNode;
-    if (rootNode === undefined) return;
-    const slots = (this.#client as unknown as {
-      _slots?: { rediscover(startWith: { options: unknown }): Promise<void> };
-    })._slots;
-    // Starts with one root node; node-redis falls back to every root node in turn.
-    slots?.rediscover({ options: rootNode }).catch(() => {
-      // Still down: the next failure tries again.
-    });
+  async #getValues(keys: readonly string[]): Promise<(string | null)[]> {
+    const values: (string | null)[] = [];
+    for (let start = 0; start < keys.length; start += MGET_CHUNK) {
+      values.push(...await this.#connection.mGet(keys.slice(start, start + MGET_CHUNK)));
+    }
+    return values;
+  }
+
+  async #scan(pattern: string): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor = "0";
+    do {
+      const reply = await this.#connection.scan(cursor, { MATCH: pattern, COUNT: SCAN_COUNT });
+      cursor = String(reply.cursor);
+      keys.push(...reply.keys);
+    } while (cursor !== "0");
+    return keys;
   }
 
   /**
@@ -341,60 +230,55 @@ export class Store {
    * @throws {RedisError} with `outcomeUnknown` set when the connection broke after sending: resend
    * the same batch with the same `seq`, and Redis adds it at most once
    */
-  async flush(request: FlushRequest): Promise<FlushResult> {
+  flush(request: FlushRequest): Promise<FlushResult> {
     const { group, interval } = request;
-    const args = [
-      String(interval.seconds),
-      String(request.period),
-      String(request.nowSeconds),
-      String(request.graceSeconds),
-      slotPrefix(group, interval.name, CUR, this.layout),
-      slotPrefix(group, interval.name, LAST, this.layout),
-      String(request.seq),
-      String(WRITER_TTL_MS),
-    ];
-    for (const [event, count] of request.counts) args.push(event, String(count));
-    const keys = [
-      timestampKey(group, interval.name, CUR, this.layout),
-      timestampKey(group, interval.name, LAST, this.layout),
-      writerKey(group, interval.name, request.writer, this.layout),
-    ];
-    let reply: unknown;
-    try {
-      reply = await this.#eval(FLUSH_SHA, FLUSH_SCRIPT, keys, args);
-    } catch (error) {
-      throw this.#wrap("write counts of", group, interval.name, error);
-    }
-    const [status, ...rejected] = reply as [number, ...string[]];
-    return { status: Number(status) as FlushStatus, rejected };
+    return this.#send(
+      `write counts of ${group.name}:${interval.name} in`,
+      () => this.layoutOf(group).write(this.#commands, request),
+    );
   }
 
   /**
-   * Rotate (group, interval) at `boundary` (seconds), unless that boundary was rotated already.
+   * Release `writer`'s records of its last batch numbers in `group` (its writer keys), once every
+   * batch up to `lastSeq` is settled and no later one will come; see {@link Layout.releaseWriter}.
+   * @returns whether they are gone (`false`: the ACL does not allow it; they expire with their TTL)
+   */
+  releaseWriter(group: GroupConfig, writer: string, lastSeq: number): Promise<boolean> {
+    return this.#send(
+      `release the writer keys of ${group.name} in`,
+      () => this.layoutOf(group).releaseWriter(this.#commands, group, writer, lastSeq),
+    );
+  }
+
+  /**
+   * Do what the boundary at `boundary` (seconds) of (group, interval) does in its layout (rotate
+   * it), unless that boundary was done already.
    *
    * @returns the number of events rotated, or -1 when another master (or an earlier run) did it
    */
-  async rotate(group: GroupConfig, interval: IntervalConfig, boundary: number): Promise<number> {
-    const name = interval.name;
-    const args = [
-      String(boundary),
-      String(interval.seconds),
-      slotPrefix(group.name, name, CUR, this.layout),
-      slotPrefix(group.name, name, LAST, this.layout),
-      eventScanPattern(group.name, name, CUR, this.layout),
-      eventScanPattern(group.name, name, LAST, this.layout),
-      group.autoDeclareEvents ? "1" : "0",
-      ...group.events,
-    ];
-    const keys = [
-      timestampKey(group.name, name, CUR, this.layout),
-      timestampKey(group.name, name, LAST, this.layout),
-    ];
-    try {
-      return Number(await this.#eval(ROTATE_SHA, ROTATE_SCRIPT, keys, args));
-    } catch (error) {
-      throw this.#wrap("rotate", group.name, name, error);
-    }
+  rotate(group: GroupConfig, interval: IntervalConfig, boundary: number): Promise<number> {
+    return this.#send(
+      `rotate ${group.name}:${interval.name} in`,
+      () => this.layoutOf(group).rotate(this.#commands, group, interval, boundary),
+    );
+  }
+
+  /**
+   * Raw values of one period (`last` or `cur`) of (group, interval): `events`, and with `listAll`
+   * every event that has a count. Fails during an outage instead of waiting for it to end.
+   */
+  async readPeriod(
+    group: GroupConfig,
+    interval: IntervalConfig,
+    slot: Slot,
+    events: ReadonlySet<string>,
+    listAll: boolean,
+  ): Promise<PeriodValues> {
+    await this.ready();
+    return await this.#send(
+      "read from",
+      () => this.layoutOf(group).readPeriod(this.#commands, group, interval, slot, events, listAll),
+    );
   }
 
   /**
@@ -402,105 +286,26 @@ export class Store {
    * @returns whether `holder` holds the lease now
    */
   async holdLease(holder: string, ttlMs: number): Promise<boolean> {
-    try {
-      const reply = await this.#eval(LEASE_SHA, LEASE_SCRIPT, [MASTER_LEASE_KEY], [
-        holder,
-        String(ttlMs),
-      ]);
-      return Number(reply) === 1;
-    } catch (error) {
-      throw new RedisError(
-        `Cannot renew the master lease in Redis at ${this.address}: ${errorText(error)}`,
-        { cause: error, refused: error instanceof ErrorReply },
-      );
-    }
+    const reply = await this.#send(
+      "renew the master lease in",
+      () => this.#run(LEASE_SCRIPT, [MASTER_LEASE_KEY], [holder, String(ttlMs)]),
+    );
+    return Number(reply) === 1;
   }
 
   /** Give the master lease up if `holder` has it. */
   async releaseLease(holder: string): Promise<void> {
-    try {
-      await this.#eval(RELEASE_SHA, RELEASE_SCRIPT, [MASTER_LEASE_KEY], [holder]);
-    } catch (error) {
-      throw new RedisError(
-        `Cannot release the master lease in Redis at ${this.address}: ${errorText(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
+    await this.#send(
+      "release the master lease in",
+      () => this.#run(RELEASE_SCRIPT, [MASTER_LEASE_KEY], [holder]),
+    );
   }
 
   /** ID of the master holding the lease, or `undefined` when none does. */
   async leaseHolder(): Promise<string | undefined> {
-    const [holder] = await this.getValues([MASTER_LEASE_KEY]);
+    await this.ready();
+    const [holder] = await this.#send("read from", () => this.#getValues([MASTER_LEASE_KEY]));
     return holder ?? undefined;
-  }
-
-  /** Values of `keys` (`null` for a missing key), fetched with as few `MGET`s as possible. */
-  async getValues(keys: readonly string[]): Promise<(string | null)[]> {
-    // Reads fail during an outage instead of waiting for it to end.
-    await this.ready();
-    const values: (string | null)[] = [];
-    try {
-      for (let start = 0; start < keys.length; start += MGET_CHUNK) {
-        const chunk = keys.slice(start, start + MGET_CHUNK);
-        values.push(...await this.#client.mGet(chunk));
-      }
-    } catch (error) {
-      throw new RedisError(`Cannot read from Redis at ${this.address}: ${errorText(error)}`, {
-        cause: error,
-      });
-    }
-    return values;
-  }
-
-  /** Event IDs (not reserved ones) that have a key in `slot` of (group, interval). */
-  async scanEvents(group: string, interval: string, slot: Slot): Promise<string[]> {
-    await this.ready();
-    const prefixLength = slotPrefix(group, interval, slot, this.layout).length;
-    const events = new Set<string>();
-    if (this.layout === "cluster") {
-      // The keys of one (group, interval) are all on the node of its hash slot: scan there.
-      try {
-        const keys = await this.#eval(
-          SCAN_SHA,
-          SCAN_SCRIPT,
-          [timestampKey(group, interval, CUR, this.layout)],
-          [eventScanPattern(group, interval, slot, this.layout), String(SCAN_COUNT)],
-        ) as string[];
-        for (const key of keys) events.add(key.slice(prefixLength));
-      } catch (error) {
-        throw this.#wrap("list the events of", group, interval, error);
-      }
-      return [...events];
-    }
-    try {
-      let cursor = "0";
-      do {
-        const reply = await this.#client.scan(cursor, {
-          MATCH: eventScanPattern(group, interval, slot, this.layout),
-          COUNT: SCAN_COUNT,
-        });
-        cursor = String(reply.cursor);
-        for (const key of reply.keys) events.add(key.slice(prefixLength));
-      } while (cursor !== "0");
-    } catch (error) {
-      throw new RedisError(`Cannot list keys in Redis at ${this.address}: ${errorText(error)}`, {
-        cause: error,
-      });
-    }
-    return [...events];
-  }
-
-  #wrap(action: string, group: string, interval: string, error: unknown): RedisError {
-    return new RedisError(
-      `Cannot ${action} ${group}:${interval} in Redis at ${this.address}: ${errorText(error)}`,
-      {
-        cause: error,
-        outcomeUnknown: !wasNotRun(error),
-        refused: error instanceof ErrorReply,
-      },
-    );
   }
 
   /**
@@ -510,16 +315,16 @@ export class Store {
   async close(force = false): Promise<void> {
     if (this.#closed && !force) return;
     this.#closed = true;
-    if (this.#client.isOpen && !force) {
+    if (this.#connection.isOpen && !force) {
       try {
-        await this.#client.close();
+        await this.#connection.close();
       } catch {
-        this.#client.destroy();
+        this.#connection.destroy();
       }
     } else {
       // Stops a reconnection loop that never succeeded.
       try {
-        this.#client.destroy();
+        this.#connection.destroy();
       } catch {
         // Not open: nothing to release.
       }

@@ -11,7 +11,7 @@ const dir = Deno.makeTempDirSync({ prefix: "ecl-bundle-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 let built: Promise<string> | undefined;
 
-/** The bundle, built once per test process (by `deno task bundle`'s function) into a temporary directory. */
+/** The bundle, built once per test process by `deno task bundle`'s function, in a temporary directory. */
 export function eclBundle(): Promise<string> {
   built ??= bundleCli(`${dir}/ecl.js`);
   return built;

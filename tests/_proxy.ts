@@ -12,6 +12,7 @@ export class LossyProxy {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   #marker: string | undefined;
+  #refuseAfterDrop = false;
   /** Number of replies dropped so far. */
   dropped = 0;
 
@@ -36,9 +37,13 @@ export class LossyProxy {
     return typeof address === "object" && address !== null ? address.port : 0;
   }
 
-  /** Lose the reply to the next command whose bytes contain `marker`. */
-  dropReplyTo(marker: string): void {
+  /**
+   * Lose the reply to the next command whose bytes contain `marker`; with `thenRefuse`, stop
+   * accepting connections right then, so the client cannot resend before the test lets it.
+   */
+  dropReplyTo(marker: string, { thenRefuse = false } = {}): void {
     this.#marker = marker;
+    this.#refuseAfterDrop = thenRefuse;
   }
 
   #pipe(client: Socket, targetPort: number): void {
@@ -54,6 +59,7 @@ export class LossyProxy {
     });
     upstream.on("data", (chunk: Uint8Array) => {
       if (dropNextReply) {
+        if (this.#refuseAfterDrop) this.#server.close();
         this.dropped++;
         client.destroy();
         upstream.destroy();

@@ -5,7 +5,7 @@
  */
 import { createClient } from "@redis/client";
 import { createServer } from "node:net";
-import type { RedisSpec } from "../lib/config.ts";
+import type { RedisSpec } from "../lib/redis_config.ts";
 import { sleep } from "./_wait.ts";
 
 const HOST = "127.0.0.1";

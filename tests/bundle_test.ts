@@ -11,6 +11,8 @@ import { freePort, withRedis } from "./_redis.ts";
 import { sleep } from "./_wait.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "ecl-bundle-" });
+// Not a test: the directory goes once this file's tests are done (also when one fails).
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 let bundled: Promise<string> | undefined;
 
 /** The bundle, built once for this file. */
@@ -97,8 +99,4 @@ Deno.test("the CLI bundle reports user errors in one line with the CLI's exit co
     await Deno.remove(bad);
     await Deno.remove(down);
   }
-});
-
-Deno.test("remove the bundle's directory", async () => {
-  await Deno.remove(dir, { recursive: true });
 });

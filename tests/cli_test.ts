@@ -1,8 +1,9 @@
 /** The CLI as users run it: output byte for byte, every error path and exit code. */
 import assert from "node:assert/strict";
 import { VERSION } from "../lib/version.ts";
-import { runCli, writeConfig } from "./_process.ts";
-import { type RedisServer, withRedis } from "./_redis.ts";
+import { PERMISSIONS } from "../scripts/_permissions.ts";
+import { runCli, spawnScript, writeConfig } from "./_process.ts";
+import { freePort, type RedisServer, withRedis } from "./_redis.ts";
 import { sleep } from "./_wait.ts";
 
 /** Start of the current 5-minute period: counters that a master rotated on time. */
@@ -94,7 +95,7 @@ Deno.test("ecl read says when last spans several intervals and when no master ro
       text.stderr,
       `ecl: warning: requests:5m: "last" spans 3 intervals (${at(old - 900)} to ${
         at(old)
-      }), not one: the master missed boundaries\n` +
+      }): the master missed boundaries\n` +
         `ecl: warning: requests:5m: not rotated since ${
           at(old)
         }: is an ecl master running for this Redis?\n`,
@@ -242,7 +243,6 @@ Deno.test("ecl: errors are one line on stderr with the right exit code", async (
 });
 
 Deno.test("ecl: unreachable Redis exits 3 naming the address, never the password", async () => {
-  const { freePort } = await import("./_redis.ts");
   const port = await freePort();
   const config = await configFor({ port });
   for (
@@ -338,7 +338,6 @@ Deno.test("ecl log exits 1 when Redis refuses the count (its counter is not a nu
 
 Deno.test("ecl runs every command with only the permissions the compiled binaries get", () =>
   withRedis(async (server) => {
-    const { PERMISSIONS } = await import("../scripts/_permissions.ts");
     const config = await configFor(server);
     const root = new URL("..", import.meta.url).pathname;
     const run = (args: string[]) =>
@@ -368,7 +367,6 @@ Deno.test("ecl read --watch prints a block per refresh off a terminal and stops 
     const config = await configFor(server);
     const raw = await server.client();
     await raw.set("requests:5m:last:req1", "4");
-    const { spawnScript } = await import("./_process.ts");
     const child = spawnScript("cli.ts", [
       "read",
       config,

@@ -12,7 +12,9 @@
  */
 import assert from "node:assert/strict";
 import process from "node:process";
-import { checkGroupName, type EclConfig, loadConfig, REDIS_URL_ENV } from "../lib/config.ts";
+import { type EclConfig, loadConfig } from "../lib/config.ts";
+import { checkGroupName } from "../lib/ids.ts";
+import { REDIS_URL_ENV } from "../lib/redis_config.ts";
 import { ConfigError } from "../lib/errors.ts";
 import { runCli } from "./_process.ts";
 import { freePort } from "./_redis.ts";

@@ -2,8 +2,11 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/config.ts";
 import { Master, type RotationReport } from "../lib/master.ts";
+import { FLUSH_SCRIPT } from "../lib/scripts.ts";
 import { Store } from "../lib/store.ts";
 import { ConfigError, EventCountLogger, RedisError } from "../mod.ts";
+import { spawnScript, writeConfig } from "./_process.ts";
+import { LossyProxy } from "./_proxy.ts";
 import { freePort, RedisServer } from "./_redis.ts";
 import { sleep } from "./_wait.ts";
 
@@ -131,7 +134,6 @@ Deno.test("Master after a Redis outage over several boundaries rotates once, to 
  */
 async function afterLostReply() {
   const server = await RedisServer.start();
-  const { LossyProxy } = await import("./_proxy.ts");
   const proxy = await LossyProxy.start(server.port);
   const ecl = new EventCountLogger(
     { g: { events: ["a"], intervals: ["1h"] } },
@@ -141,7 +143,6 @@ async function afterLostReply() {
   const group = ecl.getGroup("g")!;
   const raw = await server.client();
   // Load the script first, so that the command whose reply is lost is the one that counts.
-  const { FLUSH_SCRIPT } = await import("../lib/scripts.ts");
   await raw.scriptLoad(FLUSH_SCRIPT);
   await ecl.ready();
   proxy.dropReplyTo("EVALSHA");
@@ -217,7 +218,6 @@ Deno.test("EventGroup: past max_pending_keys, new events are dropped, counted an
 
 Deno.test("EventCountLogger.closeOnSignals(): SIGTERM mid-interval writes every cached count", async () => {
   const server = await RedisServer.start();
-  const { spawnScript, writeConfig } = await import("./_process.ts");
   const config = await writeConfig(
     `redis: {host: 127.0.0.1, port: ${server.port}}\ngroups:\n  cached:\n    auto_declare_events: true\n    intervals: [1h]\n    sync_interval: 3600\n`,
   );
@@ -245,7 +245,6 @@ for (const mode of ["direct", "cached"] as const) {
     // AOF with fsync on every write: whatever Redis confirmed survives SIGKILL, so every count
     // logged, before, during and after the outage, must be there exactly once.
     const server = await RedisServer.start(["--appendonly", "yes", "--appendfsync", "always"]);
-    const { spawnScript, writeConfig } = await import("./_process.ts");
     const cache = mode === "cached" ? "\n    sync_interval: 0.2\n    sync_limit: 5000" : "";
     const config = await writeConfig(
       `redis: {host: 127.0.0.1, port: ${server.port}}\ngroups:\n  load:\n    events: [e1, e2, e3, e4]\n    intervals: [1m, 1h]${cache}\n`,

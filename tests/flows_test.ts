@@ -1,9 +1,9 @@
 /**
  * The documented flows as users run them: the systemd units' command lines (deploy/), `ecl log`,
- * `ecl log --stdin`, `ecl read`, `ecl status` and `ecl serve`, all through an `ecl` executable that
- * runs the CLI bundle with exactly the binaries' permissions (tests/_bundle.ts), for a predeclared
- * and an auto-declared group. Munin's flows (munin-run, munin-node, MUNIN_PLUGSTATE) run the same
- * executable in munin_test.ts.
+ * `ecl log --stdin`, `ecl read`, `ecl status` and `ecl serve` (metrics, health, dashboard), all
+ * through an `ecl` executable that runs the CLI bundle with exactly the binaries' permissions
+ * (tests/_bundle.ts), for a predeclared and an auto-declared group. Munin's flows (munin-run,
+ * munin-node, MUNIN_PLUGSTATE) run the same executable in munin_test.ts.
  */
 import assert from "node:assert/strict";
 import { PERMISSIONS } from "../scripts/_permissions.ts";
@@ -262,6 +262,15 @@ Deno.test("flows: the systemd units' command lines, log, log --stdin, read, stat
         ]
       ) {
         assert.ok(metrics.body.split("\n").includes(line), `${line} in:\n${metrics.body}`);
+      }
+      // The dashboard and its API.
+      const page = await get(`http://127.0.0.1:${port}/`);
+      assert.equal(page.status, 200);
+      assert.match(page.body, /^<!DOCTYPE html>/i);
+      for (const path of ["/api/groups", "/api/counts", "/api/history"]) {
+        const api = await get(`http://127.0.0.1:${port}${path}`);
+        assert.equal(api.status, 200, `${path}: ${api.body}`);
+        JSON.parse(api.body);
       }
     } finally {
       const served = serve === undefined ? 0 : await serve.stop();

@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { EventCountLogger } from "../mod.ts";
-import { type GroupsSpec, parseGroups, parseRedis } from "../lib/config.ts";
+import { type GroupsSpec, parseGroups } from "../lib/config.ts";
+import { parseRedis } from "../lib/redis_config.ts";
 import { parseKey } from "../lib/keys.ts";
 import { Store } from "../lib/store.ts";
 import { runCli, writeConfig } from "./_process.ts";

@@ -1,10 +1,15 @@
-/** `ecl serve`: /metrics and /healthz over HTTP, Redis outages, limits, signals, bad --listen. */
+/**
+ * `ecl serve`: the app in process (routes, methods, headers, Redis down, the concurrency limit),
+ * then one `ecl serve` process (HTTP, a Redis restart, SIGTERM) and a bad --listen.
+ */
 import assert from "node:assert/strict";
-import { parseListen } from "../lib/commands/serve.ts";
+import { createApp, parseListen, type ServeApp } from "../lib/commands/serve.ts";
+import { loadConfig } from "../lib/config.ts";
+import { Store } from "../lib/store.ts";
 import { assertValidExposition } from "./_promtool.ts";
 import { runCli, spawnScript, writeConfig } from "./_process.ts";
 import { type RedisServer, withRedis } from "./_redis.ts";
-import { sleep } from "./_wait.ts";
+import { waitFor } from "./_wait.ts";
 
 const PASSWORD = "s3cret-do-not-leak";
 const METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -52,14 +57,41 @@ async function request(
   return { status: response.status, headers: response.headers, body: await response.text() };
 }
 
-/** Poll `url` until `ok` holds for the response body (or fail after `timeoutMs`). */
-async function waitFor(url: string, ok: (body: string) => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    const { body } = await request(url);
-    if (ok(body)) return body;
-    if (Date.now() > deadline) throw new Error(`timed out waiting on ${url}; last:\n${body}`);
-    await sleep(100);
+/** Wait until `/metrics` of `base` says `ecl_redis_up 1`; returns that body. */
+async function waitForRedisUp(base: string): Promise<string> {
+  let body = "";
+  await waitFor(`ecl_redis_up 1 from ${base}/metrics`, async () => {
+    body = (await request(`${base}/metrics`)).body;
+    return /^ecl_redis_up 1$/m.test(body);
+  }, { timeoutMs: 10_000, everyMs: 100 });
+  return body;
+}
+
+/** One in-process request: status, headers and body text. */
+async function ask(
+  app: ServeApp,
+  path: string,
+  method = "GET",
+): Promise<{ status: number; headers: Headers; body: string }> {
+  const response = await app.request(path, { method });
+  return { status: response.status, headers: response.headers, body: await response.text() };
+}
+
+/** Run `body` with the app of `ecl serve` for a config of `server`, its store connected. */
+async function withApp(
+  server: RedisServer,
+  body: (app: ServeApp, config: string) => Promise<void>,
+  password = false,
+): Promise<void> {
+  const config = await configFor(server, password);
+  // As runServe makes it: reads fail at once while disconnected instead of waiting for Redis.
+  const store = new Store((await loadConfig(config)).redis, { offlineQueue: false });
+  try {
+    await store.ready();
+    await body(createApp(await loadConfig(config), store), config);
+  } finally {
+    await store.close(true);
+    await Deno.remove(config);
   }
 }
 
@@ -82,17 +114,15 @@ function assertNoLeak(body: string, config: string, server: RedisServer): void {
   assert.ok(!body.includes(String(server.port)), body);
 }
 
-Deno.test("serve: metrics and health over HTTP, through a Redis restart, until SIGTERM", () =>
+Deno.test("serve app: /metrics is the Prometheus exposition, HEAD too, never a secret", () =>
   withRedis(async (server) => {
-    const config = await configFor(server);
     const raw = await server.client({ password: PASSWORD });
     await raw.mSet({ "requests:5m:last:req1": "54", "requests:5m:cur:req2": "3" });
-    const serving = await startServe(config);
-    const { base } = serving;
-    try {
-      const metrics = await request(`${base}/metrics`);
+    await withApp(server, async (app, config) => {
+      const metrics = await ask(app, "/metrics");
       assert.equal(metrics.status, 200);
       assert.equal(metrics.headers.get("content-type"), METRICS_TYPE);
+      assert.equal(metrics.headers.get("cache-control"), "no-store");
       assert.match(
         metrics.body,
         /^ecl_events_last\{group="requests",interval="5m",event="req1"\} 54$/m,
@@ -105,42 +135,117 @@ Deno.test("serve: metrics and health over HTTP, through a Redis restart, until S
       await assertValidExposition(metrics.body);
       assertNoLeak(metrics.body, config, server);
 
-      const head = await request(`${base}/metrics`, "HEAD");
+      const head = await ask(app, "/metrics", "HEAD");
       assert.equal(head.status, 200);
       assert.equal(head.headers.get("content-type"), METRICS_TYPE);
-      assert.equal(head.body, "");
+      // The query string is ignored.
+      assert.equal((await ask(app, "/metrics?x=1")).status, 200);
+    }, true);
+  }, ["--requirepass", PASSWORD]));
 
-      const health = await request(`${base}/healthz`);
+Deno.test("serve app: /healthz, 404 for other paths, 405 with Allow for other methods", () =>
+  withRedis((server) =>
+    withApp(server, async (app) => {
+      const health = await ask(app, "/healthz");
       assert.deepEqual([health.status, health.body], [200, "ok\n"]);
-      assert.equal((await request(`${base}/healthz`, "HEAD")).status, 200);
+      assert.equal(health.headers.get("content-type"), "text/plain; charset=utf-8");
+      assert.equal(health.headers.get("cache-control"), "no-store");
+      assert.equal((await ask(app, "/healthz", "HEAD")).status, 200);
 
-      for (const path of ["/", "/metrics/", "/nope", "/healthz/x"]) {
-        const missing = await request(base + path);
+      for (const path of ["/metrics/", "/nope", "/healthz/x", "/api", "/api/nope"]) {
+        const missing = await ask(app, path);
         assert.deepEqual([path, missing.status, missing.body], [path, 404, "not found\n"]);
+        assert.equal(missing.headers.get("content-type"), "text/plain; charset=utf-8");
       }
       for (
         const [method, path] of [["POST", "/metrics"], ["DELETE", "/healthz"], ["PUT", "/metrics"]]
       ) {
-        const wrong = await request(base + path, method);
-        assert.equal(wrong.status, 405, `${method} ${path}`);
+        const wrong = await ask(app, path, method);
+        assert.deepEqual([method, path, wrong.status], [method, path, 405]);
         assert.equal(wrong.headers.get("allow"), "GET, HEAD");
+        assert.equal(wrong.body, "method not allowed\n");
       }
-      // The query string is ignored.
-      assert.equal((await request(`${base}/metrics?x=1`)).status, 200);
+    })
+  ));
+
+Deno.test("serve app: Redis down gives ecl_redis_up 0 and a 503 health, without secrets", () =>
+  withRedis(
+    (server) =>
+      withApp(server, async (app, config) => {
+        await server.kill();
+        const down = await ask(app, "/metrics");
+        assert.equal(down.status, 200);
+        assert.equal(down.body, UP_0);
+        await assertValidExposition(down.body);
+        const sick = await ask(app, "/healthz");
+        assert.deepEqual([sick.status, sick.body], [503, "Redis does not answer\n"]);
+        assertNoLeak(sick.body, config, server);
+      }, true),
+    ["--requirepass", PASSWORD],
+  ));
+
+Deno.test("serve app: at most 4 requests wait for a frozen Redis; the others get 503 at once", () =>
+  withRedis((server) =>
+    withApp(server, async (app) => {
+      server.pause();
+      try {
+        const first = [1, 2, 3, 4].map(() => ask(app, "/metrics"));
+        let answered = 0;
+        for (const response of first) response.then(() => answered++);
+        // The four took their places synchronously: the fifth request finds none free.
+        const extra = await ask(app, "/metrics");
+        assert.deepEqual([extra.status, extra.body], [503, "too many concurrent requests\n"]);
+        assert.equal(answered, 0, "the fifth is answered at once, while the four still wait");
+        assert.equal(extra.headers.get("retry-after"), "1");
+        assert.equal((await ask(app, "/healthz")).status, 503);
+        // After the time-out (5 s), the waiting ones say Redis is down.
+        for (const response of await Promise.all(first)) {
+          assert.equal(response.status, 200);
+          assert.equal(response.body, UP_0);
+        }
+      } finally {
+        server.resume();
+      }
+      // The places are free again once Redis answers the reads that went on in the background.
+      await waitFor("a free place and ecl_redis_up 1", async () => {
+        const metrics = await ask(app, "/metrics");
+        return metrics.status === 200 && /^ecl_redis_up 1$/m.test(metrics.body);
+      }, { timeoutMs: 10_000, everyMs: 100 });
+      assert.equal((await ask(app, "/healthz")).status, 200);
+    })
+  ));
+
+Deno.test("serve: one process serves over HTTP, through a Redis restart, until SIGTERM", () =>
+  withRedis(async (server) => {
+    const config = await configFor(server);
+    const raw = await server.client({ password: PASSWORD });
+    await raw.mSet({ "requests:5m:last:req1": "54" });
+    const serving = await startServe(config);
+    const { base } = serving;
+    try {
+      const metrics = await request(`${base}/metrics`);
+      assert.equal(metrics.status, 200);
+      assert.equal(metrics.headers.get("content-type"), METRICS_TYPE);
+      assert.match(
+        metrics.body,
+        /^ecl_events_last\{group="requests",interval="5m",event="req1"\} 54$/m,
+      );
+      assertNoLeak(metrics.body, config, server);
+      assert.deepEqual(
+        [(await request(`${base}/healthz`)).status, (await request(`${base}/nope`)).status],
+        [200, 404],
+      );
 
       // Redis down: /metrics still answers, with ecl_redis_up 0 and no counters.
       await server.kill();
       const down = await request(`${base}/metrics`);
       assert.equal(down.status, 200);
       assert.equal(down.body, UP_0);
-      await assertValidExposition(down.body);
-      const sick = await request(`${base}/healthz`);
-      assert.equal(sick.status, 503);
-      assertNoLeak(sick.body, config, server);
+      assert.equal((await request(`${base}/healthz`)).status, 503);
 
       // Redis back (empty: no persistence): the store reconnects by itself.
       await server.restart();
-      const back = await waitFor(`${base}/metrics`, (body) => /^ecl_redis_up 1$/m.test(body));
+      const back = await waitForRedisUp(base);
       assert.match(back, /^ecl_events_last\{group="requests",interval="5m",event="req1"\} 0$/m);
       assert.equal((await request(`${base}/healthz`)).status, 200);
     } finally {
@@ -154,39 +259,6 @@ Deno.test("serve: metrics and health over HTTP, through a Redis restart, until S
     assert.ok(!stderr.includes(PASSWORD));
     await Deno.remove(config);
   }, ["--requirepass", PASSWORD]));
-
-Deno.test("serve: at most 4 requests wait for a frozen Redis; the others get 503 at once", () =>
-  withRedis(async (server) => {
-    const config = await configFor(server, false);
-    const serving = await startServe(config);
-    const { base } = serving;
-    try {
-      await waitFor(`${base}/metrics`, (body) => /^ecl_redis_up 1$/m.test(body));
-      server.pause();
-      const started = Date.now();
-      const first = [1, 2, 3, 4].map(() => request(`${base}/metrics`));
-      // Give the first four time to take their places.
-      await sleep(300);
-      const extra = await request(`${base}/metrics`);
-      assert.equal(extra.status, 503);
-      assert.equal(extra.headers.get("retry-after"), "1");
-      assert.equal((await request(`${base}/healthz`)).status, 503);
-      assert.ok(Date.now() - started < 2000, "the extra requests are answered at once");
-      // After the time-out (5 s), the waiting ones say Redis is down.
-      for (const response of await Promise.all(first)) {
-        assert.equal(response.status, 200);
-        assert.equal(response.body, UP_0);
-      }
-      server.resume();
-      await waitFor(`${base}/metrics`, (body) => /^ecl_redis_up 1$/m.test(body));
-      assert.equal((await request(`${base}/healthz`)).status, 200);
-    } finally {
-      server.resume();
-      serving.child.kill("SIGINT");
-    }
-    assert.equal((await serving.child.status).code, 0, await serving.stderr);
-    await Deno.remove(config);
-  }));
 
 Deno.test("serve: --listen is HOST:PORT, [IPv6]:PORT or :PORT", () => {
   assert.deepEqual(parseListen("127.0.0.1:9464"), { hostname: "127.0.0.1", port: 9464 });

@@ -15,6 +15,7 @@ const TOOLS: Record<string, string> = {
   "redis-tools": "redis-cli",
   openssl: "openssl",
   prometheus: "promtool",
+  chromium: "chromium",
 };
 
 interface Machine {
@@ -56,7 +57,8 @@ async function machine(have: string[], root: boolean): Promise<Machine> {
         `  ${pkg}) printf '#!/bin/bash\\n' >'${bin}/${tool}'; chmod +x '${bin}/${tool}';;\n`
       ).join("") + "esac; done",
   );
-  for (const command of have) {
+  // munin-run is also looked for in /usr/sbin, which a test cannot hide: always there.
+  for (const command of ["munin-run", ...have]) {
     if (command.startsWith("deno ")) await stub("deno", deno(command.slice(5)));
     else await stub(command, "exit 0");
   }
@@ -80,7 +82,7 @@ async function machine(have: string[], root: boolean): Promise<Machine> {
   };
 }
 
-const EVERYTHING = ["deno 2.9.6", "redis-server", "redis-cli", "openssl", "promtool"];
+const EVERYTHING = ["deno 2.9.6", "redis-server", "redis-cli", "openssl", "promtool", "chromium"];
 
 Deno.test("setup: nothing missing: silent, exit 0, nothing installed", async () => {
   const m = await machine(EVERYTHING, true);
@@ -97,12 +99,12 @@ Deno.test("setup: a fresh Debian machine as root: Deno from npm, the packages fr
   assert.equal(
     result.stderr,
     "setup: installing Deno 2.9.6: npm install -g deno@2.9.6\n" +
-      "setup: installing redis-server redis-tools openssl prometheus from Debian's packages\n",
+      "setup: installing redis-server redis-tools openssl prometheus chromium from Debian's packages\n",
   );
   assert.deepEqual(await m.calls(), [
     "npm install -g deno@2.9.6 --no-audit --no-fund --loglevel=error",
     "apt-get update -qq",
-    "apt-get install -y -qq --no-install-recommends redis-server redis-tools openssl prometheus",
+    "apt-get install -y -qq --no-install-recommends redis-server redis-tools openssl prometheus chromium",
   ]);
   // Now ready: a second run does nothing.
   assert.deepEqual(await m.run([]), { code: 0, stdout: "", stderr: "" });
@@ -115,8 +117,9 @@ Deno.test("setup: what cannot be installed stops it at once with one line naming
   assert.deepEqual(await user.run([]), {
     code: 1,
     stdout: "",
-    stderr: "setup: missing redis-server redis-tools (and optional prometheus): install as root: " +
-      "apt-get install -y --no-install-recommends redis-server redis-tools prometheus\n",
+    stderr:
+      "setup: missing redis-server redis-tools (and optional prometheus chromium): install as root: " +
+      "apt-get install -y --no-install-recommends redis-server redis-tools prometheus chromium\n",
   });
   // The demo needs redis-server only, and not even that with ECL_REDIS_URL.
   assert.equal(
@@ -144,7 +147,7 @@ Deno.test("setup: what cannot be installed stops it at once with one line naming
     stderr:
       "setup: optional: prometheus not installed, the tests check without them (as root: apt-get install -y --no-install-recommends prometheus)\n",
   });
-  assert.equal((await optional.run(["--ci"])).code, 1, "--ci requires them");
+  assert.equal((await optional.run(["--ci"])).code, 0, "--ci as well");
   await Deno.remove(optional.bin, { recursive: true });
 });
 

@@ -1,6 +1,13 @@
 /** `ecl status`: Nagios/Icinga exit codes and first lines, against real Redis and masters. */
 import assert from "node:assert/strict";
-import { checkInterval, evaluateStatus } from "../lib/commands/status.ts";
+import {
+  checkInterval,
+  evaluateStatus,
+  formatStatusText,
+  STATUS_CODES,
+  type StatusCheck,
+  statusReport,
+} from "../lib/format/status.ts";
 import { parseConfig } from "../lib/config.ts";
 import type { Slot } from "../lib/keys.ts";
 import { Leadership } from "../lib/leadership.ts";
@@ -171,7 +178,9 @@ Deno.test("status: WARNING without a master, for a late rotation and for an inco
         }: 1 boundary missed; start of "last" unknown (no last:@ts)`,
         `WARNING: pages:5m: rotated on time (current period since ${
           iso(m5)
-        }); "last" spans 3 intervals (${iso(m5 - 900)} to ${iso(m5)}): a master missed boundaries`,
+        }); "last" spans 3 intervals (${iso(m5 - 900)} to ${
+          iso(m5)
+        }): the master missed boundaries`,
         "",
       ].join("\n"),
     );
@@ -322,4 +331,23 @@ Deno.test("status: boundaries missed, grace, clocks and never rotated (pure)", (
   }, t);
   assert.equal(one.summary, "redis up, no master holds the lease, 1 interval rotated on time");
   assert.equal(one.code, 1);
+});
+
+Deno.test("formatStatusText(): the summary line, then one line per check; UNKNOWN alone", () => {
+  const checks: StatusCheck[] = [
+    { check: "redis", status: "OK", message: "Redis at redis://r:6379/0 answers" },
+    { check: "lease", status: "WARNING", message: "no master holds the lease" },
+  ];
+  assert.equal(
+    formatStatusText(statusReport("WARNING", "redis up, no master holds the lease", checks)),
+    "ECL WARNING - redis up, no master holds the lease\n" +
+      "OK: Redis at redis://r:6379/0 answers\n" +
+      "WARNING: no master holds the lease\n",
+  );
+  const unknown = statusReport("UNKNOWN", "ecl.yml: Cannot parse YAML", [
+    { check: "config", status: "UNKNOWN", message: "ecl.yml: Cannot parse YAML" },
+  ]);
+  assert.equal(unknown.code, 3);
+  assert.equal(formatStatusText(unknown), "ECL UNKNOWN - ecl.yml: Cannot parse YAML\n");
+  assert.deepEqual(STATUS_CODES, { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 });
 });

@@ -1,5 +1,5 @@
 /** Exit codes of the CLI and the one-line text of an error, chosen in one place. */
-import { ConfigError, EclError, NotFoundError, RedisError } from "../errors.ts";
+import { ConfigError, EclError, RedisError } from "../errors.ts";
 
 /** Exit codes of `ecl`. */
 export const ExitCode = {
@@ -18,7 +18,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof ConfigError) return ExitCode.Usage;
   if (error instanceof RangeError || error instanceof SyntaxError) return ExitCode.Usage;
   if (error instanceof RedisError) return ExitCode.Redis;
-  if (error instanceof NotFoundError) return ExitCode.Failure;
+  // NotFoundError (an unknown group, interval or event) and everything else.
   return ExitCode.Failure;
 }
 

@@ -15,8 +15,10 @@ import {
   parseState,
 } from "../format/munin.ts";
 import { LAST } from "../keys.ts";
-import { readSlot, slotHealth } from "../reader.ts";
+import { readSlot } from "../reader.ts";
+import { notACountWarning, slotHealth, spanText, staleText } from "../slot_health.ts";
 import type { Store } from "../store.ts";
+import { fileErrorText, shorten } from "../_message.ts";
 import { printWarning } from "./_io.ts";
 import { findGroup } from "../lookup.ts";
 
@@ -32,22 +34,12 @@ export interface MuninOutputOptions {
 export const STATE_LOCK_TIMEOUT_MS = 5000;
 const LOCK_POLL_MS = 20;
 
-function describe(error: unknown): string {
-  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  // Deno's permissions (a binary built with fewer than scripts/_permissions.ts gives).
-  if (error instanceof Deno.errors.NotCapable) {
-    return `not allowed to this ecl (${error.message.replace(/, run again with.*$/, "")})`;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
 async function readText(file: string): Promise<string> {
   try {
     return await Deno.readTextFile(file);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return "";
-    throw new EclError(`Cannot read state file ${file}: ${describe(error)}`);
+    throw new EclError(`Cannot read state file ${file}: ${fileErrorText(error)}`);
   }
 }
 
@@ -57,7 +49,7 @@ export async function readState(file: string): Promise<string[]> {
   for (const bad of parsed.bad) {
     printWarning(
       `${file}:${bad.line}: ignoring ${
-        JSON.stringify(bad.text.length > 60 ? bad.text.slice(0, 57) + "..." : bad.text)
+        JSON.stringify(shorten(bad.text, 60))
       }: not an event ID (expected one JSON string, or the ID itself, per line)`,
     );
   }
@@ -78,7 +70,7 @@ async function withLock<T>(file: string, body: () => Promise<T>): Promise<T> {
       error instanceof Deno.errors.PermissionDenied ? Deno.open(lockFile) : Promise.reject(error)
     );
   } catch (error) {
-    throw new EclError(`Cannot open lock file ${lockFile}: ${describe(error)}`);
+    throw new EclError(`Cannot open lock file ${lockFile}: ${fileErrorText(error)}`);
   }
   try {
     const deadline = Date.now() + STATE_LOCK_TIMEOUT_MS;
@@ -116,7 +108,7 @@ async function replaceFile(file: string, text: string): Promise<void> {
     await Deno.rename(temp, file);
   } catch (error) {
     await Deno.remove(temp).catch(() => {});
-    throw new EclError(`Cannot write state file ${file}: ${describe(error)}`);
+    throw new EclError(`Cannot write state file ${file}: ${fileErrorText(error)}`);
   }
 }
 
@@ -176,22 +168,16 @@ export async function muninOutput(
 
   const values = new Map<string, number | undefined>(slot.counts);
   for (const [event, value] of slot.invalid) {
-    printWarning(
-      `${group.name}:${interval.name}: event ${JSON.stringify(event)} is U: its value ${
-        JSON.stringify(value.length > 40 ? value.slice(0, 37) + "..." : value)
-      } is not a count`,
-    );
+    printWarning(notACountWarning("Printing U for", slot, event, value));
   }
   const name = `${group.name}:${interval.name}`;
   const health = slotHealth(slot, interval.seconds, Date.now() / 1000);
   if (health.stale) {
-    printWarning(`${name}: every value is U: not rotated for more than one interval (no master?)`);
+    printWarning(`${name}: ${staleText(slot)}: printing U for every value (no master?)`);
     for (const id of values.keys()) values.set(id, undefined);
   } else if (health.complete === false && health.spanIntervals! > 1) {
     const span = health.spanIntervals!;
-    printWarning(
-      `${name}: "last" spans ${span} intervals (the master missed boundaries): printing averages`,
-    );
+    printWarning(`${name}: ${spanText(slot, health)}; printing averages`);
     for (const [id, count] of values) if (count !== undefined) values.set(id, count / span);
   }
   return formatMuninValues(fields, values);

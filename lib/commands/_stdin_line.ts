@@ -1,7 +1,7 @@
 /** One line of `ecl log --stdin`: `EVENT` or `EVENT COUNT` (pure). */
+import { countError, parseCount } from "../count.ts";
 
 const NUMBER_LIKE = /^[+-]?[\d.eE]+$/;
-const WHOLE = /^\+?\d+$/;
 
 /** A parsed line, or why it was rejected. */
 export type StdinLine = { event: string; count: number } | { error: string };
@@ -18,14 +18,8 @@ export function parseStdinLine(line: string): StdinLine | undefined {
   const last = cut < 0 ? "" : line.slice(cut + 1);
   if (cut < 0 || !NUMBER_LIKE.test(last)) return { event: line, count: 1 };
   const event = line.slice(0, cut).replace(/[ \t]+$/, "");
-  const count = WHOLE.test(last) ? Number(last) : NaN;
-  if (!Number.isSafeInteger(count) || count < 1) {
-    return {
-      error: `Cannot log count ${
-        JSON.stringify(last)
-      }: expected a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`,
-    };
-  }
+  const count = parseCount(last);
+  if (count === undefined) return { error: countError(last) };
   if (event === "") return { error: "Event ID must not be empty" };
   return { event, count };
 }

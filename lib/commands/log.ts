@@ -2,7 +2,9 @@
  * `ecl log`: log one event from a shell script, or every line of standard input (`--stdin`);
  * succeeds only once Redis has the counts.
  */
-import { checkEventId, type GroupConfig, loadConfig } from "../config.ts";
+import { type GroupConfig, loadConfig } from "../config.ts";
+import { checkEventId } from "../ids.ts";
+import { countError, parseCount } from "../count.ts";
 import { NotFoundError } from "../errors.ts";
 import type { EventGroup } from "../group.ts";
 import { EventCountLogger } from "../logger.ts";
@@ -32,15 +34,9 @@ export interface LogOptions {
  * Parse a count typed on the command line.
  * @throws {RangeError} unless it is a whole number from 1 to 2^53 - 1
  */
-export function parseCount(text: string): number {
-  const count = /^\+?\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(count) || count < 1) {
-    throw new RangeError(
-      `Cannot log count ${
-        JSON.stringify(text)
-      }: expected a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`,
-    );
-  }
+export function parseCountArgument(text: string): number {
+  const count = parseCount(text);
+  if (count === undefined) throw new RangeError(countError(text));
   return count;
 }
 
@@ -64,7 +60,7 @@ export async function runLog(options: LogOptions): Promise<number> {
   if (!options.stdin && options.event === undefined) {
     throw new RangeError("missing required argument 'EVENT' (or --stdin)");
   }
-  const count = options.stdin ? 1 : parseCount(options.count ?? "1");
+  const count = options.stdin ? 1 : parseCountArgument(options.count ?? "1");
   const config = await loadConfig(options.config);
   const group = findGroup(config, options.group);
   if (!options.stdin) {
@@ -80,21 +76,31 @@ export async function runLog(options: LogOptions): Promise<number> {
   try {
     await ecl.ready();
     const eventGroup = ecl.getGroup(group.name)!;
+    // close(), not flush(): it resends a write whose reply was lost until Redis answers. Exiting
+    // non-zero after such a write would make a shell loop log again, and count twice.
+    const settle = async () => {
+      await ecl.close();
+      return eventGroup.pendingSize === 0; // or close() warned how many counts it gave up
+    };
     if (!options.stdin) {
       eventGroup.log(options.event!, count);
-      await eventGroup.flush();
+      if (!await settle()) return ExitCode.Redis;
       // A counter holding something that is not a count refused it (the warning says which).
       return eventGroup.rejectedCounts > 0 ? ExitCode.Failure : ExitCode.Ok;
     }
     ecl.closeOnSignals();
-    return await logLines(group, eventGroup);
+    return await logLines(group, eventGroup, settle);
   } finally {
     await ecl.close();
   }
 }
 
-/** Log every line of standard input; the summary goes to stderr. */
-async function logLines(config: GroupConfig, group: EventGroup): Promise<number> {
+/** Log every line of standard input, then `settle` them; the summary goes to stderr. */
+async function logLines(
+  config: GroupConfig,
+  group: EventGroup,
+  settle: () => Promise<boolean>,
+): Promise<number> {
   const seen = new Set<string>();
   let events = 0;
   let rejected = 0;
@@ -129,7 +135,7 @@ async function logLines(config: GroupConfig, group: EventGroup): Promise<number>
   }
   tail += decoder.decode();
   if (tail !== "") onLine(tail);
-  await group.flush();
+  if (!await settle()) return ExitCode.Redis;
   if (rejected > MAX_REJECTS_SHOWN) {
     printWarning(`... and ${rejected - MAX_REJECTS_SHOWN} more rejected lines`);
   }

@@ -1,4 +1,5 @@
 /** `ecl master`: the daemon that rotates the counters at every interval boundary. */
+import { isoTime } from "../_message.ts";
 import { loadConfig } from "../config.ts";
 import { Leadership, masterId } from "../leadership.ts";
 import { Master, type RotationReport } from "../master.ts";
@@ -17,7 +18,7 @@ export interface MasterCommandOptions {
 
 /** One log line for a rotation. */
 export function formatRotation(report: RotationReport): string {
-  const at = new Date(report.boundary * 1000).toISOString().replace(".000Z", "Z");
+  const at = isoTime(report.boundary);
   const what = `${report.group}:${report.interval} at ${at}`;
   return report.events < 0
     ? `${what}: already rotated (by another master or an earlier run)`

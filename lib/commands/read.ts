@@ -3,7 +3,14 @@ import { type EclConfig, type IntervalConfig, loadConfig } from "../config.ts";
 import { formatJson } from "../format/json.ts";
 import { formatText } from "../format/text.ts";
 import { CUR, LAST } from "../keys.ts";
-import { readSlot, type SlotCounts, slotHealth } from "../reader.ts";
+import { readSlot, type SlotCounts } from "../reader.ts";
+import {
+  NO_MASTER_HINT,
+  notACountWarning,
+  slotHealth,
+  spanText,
+  staleText,
+} from "../slot_health.ts";
 import { Store } from "../store.ts";
 import { readMetrics } from "../metrics.ts";
 import { waitForStop } from "./_signals.ts";
@@ -37,37 +44,16 @@ const CLEAR_SCREEN = "\x1b[H\x1b[2J";
 
 function reportInvalid(slot: SlotCounts): void {
   for (const [event, value] of slot.invalid) {
-    printWarning(
-      `Skipping event ${
-        JSON.stringify(event)
-      } of ${slot.group}:${slot.interval}:${slot.slot}: its value ${
-        JSON.stringify(value.length > 40 ? value.slice(0, 37) + "..." : value)
-      } is not a count`,
-    );
+    printWarning(notACountWarning("Skipping", slot, event, value));
   }
-}
-
-function isoTime(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
 }
 
 /** Warn when `last` holds more than one interval, or when no master seems to rotate. */
 function reportSpan(slot: SlotCounts, interval: IntervalConfig, nowSeconds: number): void {
   const health = slotHealth(slot, interval.seconds, nowSeconds);
   const name = `${slot.group}:${slot.interval}`;
-  if (health.complete === false && slot.slot === LAST) {
-    printWarning(
-      `${name}: "last" spans ${health.spanIntervals} intervals (${isoTime(slot.start!)} to ${
-        isoTime(slot.end!)
-      }), not one: the master missed boundaries`,
-    );
-  }
-  if (health.stale) {
-    const since = slot.slot === LAST ? slot.end! : slot.start!;
-    printWarning(
-      `${name}: not rotated since ${isoTime(since)}: is an ecl master running for this Redis?`,
-    );
-  }
+  if (health.complete === false) printWarning(`${name}: ${spanText(slot, health)}`);
+  if (health.stale) printWarning(`${name}: ${staleText(slot)}: ${NO_MASTER_HINT}`);
 }
 
 /** Read once and return the text to print (warnings go to stderr). */

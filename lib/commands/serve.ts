@@ -1,6 +1,6 @@
 /**
- * `ecl serve`: an HTTP endpoint for Prometheus (`GET /metrics`) and for health checks
- * (`GET /healthz`).
+ * `ecl serve`: an HTTP endpoint for Prometheus (`GET /metrics`), for health checks
+ * (`GET /healthz`), and the dashboard (`GET /`) with its JSON API (`/api/…`, lib/dashboard/).
  *
  * - At most {@link MAX_CONCURRENT_REQUESTS} requests read Redis at once; one more is answered at
  *   once with 503 and `Retry-After: 1` (Prometheus scrapes a target one scrape at a time, so only
@@ -10,6 +10,9 @@
  *   place among the concurrent ones until Redis answers or the connection drops.
  * - Responses never hold passwords, file paths or Redis addresses: only group, interval and event
  *   names, counts, and the ID of the master holding the lease.
+ *
+ * {@link createApp} is the HTTP side alone (no socket, answered in process); {@link runServe}
+ * listens and runs until a signal.
  * @module
  */
 import { type EclConfig, loadConfig } from "../config.ts";
@@ -17,9 +20,14 @@ import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from "../format/prometheus.
 import { RedisError } from "../errors.ts";
 import { readSnapshot } from "../metrics.ts";
 import { Store } from "../store.ts";
+import { hostPort } from "../_message.ts";
+import { withTimeout } from "../_timeout.ts";
 import { waitForStop } from "./_signals.ts";
 import { ExitCode } from "./_exit.ts";
 import { printInfo, printWarning } from "./_io.ts";
+import { type DashboardOptions, dashboardRoutes, type Route } from "../dashboard/routes.ts";
+import { HistoryRing, startRecorder } from "../dashboard/history.ts";
+import { selectIntervals } from "../metrics.ts";
 
 /** Requests that may read Redis at the same time. */
 export const MAX_CONCURRENT_REQUESTS = 4;
@@ -28,6 +36,8 @@ export const REQUEST_TIMEOUT_MS = 5000;
 
 const TEXT = "text/plain; charset=utf-8";
 const ALLOWED_METHODS = "GET, HEAD";
+/** Origin of the requests that {@link ServeApp.request} makes up. */
+const LOCAL_ORIGIN = "http://localhost";
 
 /** Options of {@link runServe}. */
 export interface ServeOptions {
@@ -62,10 +72,6 @@ export function parseListen(listen: string): ListenAddress {
   return { hostname: match[1] ?? (match[2] === "" ? "0.0.0.0" : match[2]), port };
 }
 
-function urlHost(hostname: string, port: number): string {
-  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
-}
-
 function text(status: number, body: string, headers: Record<string, string> = {}): Response {
   return new Response(body, {
     status,
@@ -73,21 +79,35 @@ function text(status: number, body: string, headers: Record<string, string> = {}
   });
 }
 
-/** `promise`'s value, or `fallback` when it takes longer than `ms`. */
-async function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<T>((resolve) => timer = setTimeout(() => resolve(fallback), ms));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * The HTTP side of `ecl serve` without a listening socket, shaped like a hono app: `fetch` is the
+ * handler `Deno.serve` calls, `request` answers a path in process (what the tests use).
+ */
+export interface ServeApp {
+  /** Answer one request. */
+  fetch(request: Request): Promise<Response>;
+  /** Answer a request for `path` (e.g. `/metrics`) on a made-up origin. */
+  request(path: string, init?: RequestInit): Promise<Response>;
 }
 
-/** The request handler of `ecl serve`, apart from the listening socket (for tests). */
-export function createHandler(
+/**
+ * The app of `ecl serve` for `config`, reading through `store`; the dashboard's history comes
+ * from `dashboard` (by default a {@link HistoryRing} of what the app reads).
+ */
+export function createApp(
   config: EclConfig,
   store: Store,
+  dashboard: DashboardOptions = historyInMemory(new HistoryRing()),
+): ServeApp {
+  const fetch = createHandler(config, store, dashboard);
+  return { fetch, request: (path, init) => fetch(new Request(new URL(path, LOCAL_ORIGIN), init)) };
+}
+
+/** The request handler of `ecl serve`. */
+function createHandler(
+  config: EclConfig,
+  store: Store,
+  dashboard: DashboardOptions,
 ): (request: Request) => Promise<Response> {
   let active = 0;
 
@@ -100,7 +120,7 @@ export function createHandler(
     return withTimeout(running, REQUEST_TIMEOUT_MS, fallback);
   }
 
-  const routes: Record<string, () => Promise<Response> | undefined> = {
+  const routes: Record<string, Route> = {
     "/metrics": () =>
       limited(() => readSnapshot(store, config, {}), { redisUp: false })?.then((snapshot) =>
         new Response(formatPrometheus(snapshot, Date.now() / 1000), {
@@ -116,19 +136,26 @@ export function createHandler(
           }),
         false,
       )?.then((up) => up ? text(200, "ok\n") : text(503, "Redis does not answer\n")),
+    ...dashboardRoutes(config, store, limited, dashboard),
   };
 
   return (request) => {
-    const route = routes[new URL(request.url).pathname];
+    const url = new URL(request.url);
+    const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
     if (route === undefined) return Promise.resolve(text(404, "not found\n"));
     if (request.method !== "GET" && request.method !== "HEAD") {
       return Promise.resolve(
         text(405, "method not allowed\n", { Allow: ALLOWED_METHODS }),
       );
     }
-    return route() ??
+    return route(url) ??
       Promise.resolve(text(503, "too many concurrent requests\n", { "Retry-After": "1" }));
   };
+}
+
+/** The dashboard's history for python-layout groups: `ring`, filled by every `last` slot read. */
+function historyInMemory(ring: HistoryRing): DashboardOptions {
+  return { history: ring.source, ring };
 }
 
 /** Serve until SIGINT or SIGTERM; returns the exit code. */
@@ -142,23 +169,29 @@ export async function runServe(options: ServeOptions): Promise<number> {
     onReconnect: printInfo,
   });
   const controller = new AbortController();
+  // Charts fill while serve runs: the finished period of every interval, read after each boundary.
+  const ring = new HistoryRing();
+  const stopRecorder = startRecorder(store, selectIntervals(config, {}), ring);
   let server: Deno.HttpServer;
   try {
     server = Deno.serve({
       hostname: address.hostname,
       port: address.port,
       signal: controller.signal,
-      onListen: ({ hostname, port }) =>
-        printInfo(`serving http://${urlHost(hostname, port)}/metrics`),
+      onListen: ({ hostname, port }) => {
+        printInfo(`serving http://${hostPort(hostname, port)}/metrics`);
+        printInfo(`dashboard on http://${hostPort(hostname, port)}/`);
+      },
       onError: (error) => {
         printWarning(`internal error: ${(error as Error)?.stack ?? String(error)}`);
         return text(500, "internal error\n");
       },
-    }, createHandler(config, store));
+    }, createApp(config, store, historyInMemory(ring)).fetch);
   } catch (error) {
+    stopRecorder();
     await store.close(true);
     throw new RangeError(
-      `Cannot listen on ${urlHost(address.hostname, address.port)}: ${(error as Error).message}`,
+      `Cannot listen on ${hostPort(address.hostname, address.port)}: ${(error as Error).message}`,
     );
   }
   const stop = waitForStop();
@@ -167,6 +200,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
   const signal = await stop.signal;
   printInfo(`serve stopping (${signal})`);
   controller.abort();
+  stopRecorder();
   await server.finished;
   // Nothing to write: drop the connection even if reads are still waiting for Redis.
   await store.close(true);

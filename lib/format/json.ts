@@ -1,6 +1,7 @@
 /** JSON output of `ecl read`: counts with the span of time they cover. */
 import type { IntervalConfig } from "../config.ts";
-import { type SlotCounts, type SlotHealth, slotHealth } from "../reader.ts";
+import type { SlotCounts } from "../reader.ts";
+import { type SlotHealth, slotHealth } from "../slot_health.ts";
 import { compareCodePoints } from "./text.ts";
 
 /** One slot in JSON. */
@@ -48,12 +49,12 @@ export function formatJson(
   sections: { last?: SlotCounts; current?: SlotCounts },
   nowSeconds: number,
 ): string {
-  const any = (sections.last ?? sections.current)!;
+  const first = (sections.last ?? sections.current)!;
   const health = (counts: SlotCounts) => slotHealth(counts, interval.seconds, nowSeconds);
   const output: JsonOutput = {
-    group: any.group,
+    group: first.group,
     interval: interval.name,
-    stale: health(any).stale,
+    stale: health(first).stale,
   };
   if (sections.last !== undefined) output.last = slot(sections.last, health(sections.last));
   if (sections.current !== undefined) {

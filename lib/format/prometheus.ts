@@ -8,7 +8,7 @@
  * @module
  */
 import type { SlotCounts } from "../reader.ts";
-import { slotHealth } from "../reader.ts";
+import { slotHealth } from "../slot_health.ts";
 import { compareCodePoints } from "./text.ts";
 
 /** `Content-Type` of the text exposition format 0.0.4. */

@@ -1,0 +1,179 @@
+/**
+ * The `python` layout: the keys of the original `event_count_logger` (one string key per event,
+ * `cur` and `last`, `@ts`; see `keys.ts`) written and rotated by the scripts of `scripts.ts`. A
+ * boundary is a rotation (SCAN + RENAME per dynamic event). On a Redis Cluster the same keys are
+ * hash-tagged per (group, interval), which the Python implementation does not read.
+ * @module
+ */
+import type { GroupConfig, IntervalConfig } from "../config.ts";
+import { periodStart } from "../interval.ts";
+import {
+  counterKey,
+  CUR,
+  eventScanPattern,
+  type KeyLayout,
+  LAST,
+  type Slot,
+  slotPrefix,
+  timestampKey,
+  writerKey,
+} from "../keys.ts";
+import {
+  FLUSH_SCRIPT,
+  type FlushStatus,
+  RELEASE_WRITER_SCRIPT,
+  ROTATE_SCRIPT,
+  SCAN_SCRIPT,
+} from "../scripts.ts";
+import {
+  type Commands,
+  type FlushRequest,
+  type FlushResult,
+  type Layout,
+  type PeriodValues,
+  WRITER_RECORD_TTL_MS,
+} from "./layout.ts";
+/** Keys per `SCAN` round trip of the cluster's listing script. */
+const SCAN_COUNT = 1000;
+
+const INTEGER_TEXT = /^-?\d+$/;
+
+function parseTimestamp(value: string | null): number | undefined {
+  return value !== null && INTEGER_TEXT.test(value) ? Number(value) : undefined;
+}
+
+/** The `python` layout with plain keys, or hash-tagged ones (`keys: "cluster"`) for a cluster. */
+export class PythonLayout implements Layout {
+  readonly name = "python";
+  readonly #keys: KeyLayout;
+
+  /** The layout with `keys` shaped for a single server (`plain`) or a cluster. */
+  constructor(keys: KeyLayout) {
+    this.#keys = keys;
+  }
+
+  async write(redis: Commands, request: FlushRequest): Promise<FlushResult> {
+    const group = request.group.name;
+    const interval = request.interval;
+    const args = [
+      String(interval.seconds),
+      String(request.period),
+      String(request.nowSeconds),
+      String(request.graceSeconds),
+      slotPrefix(group, interval.name, CUR, this.#keys),
+      slotPrefix(group, interval.name, LAST, this.#keys),
+      String(request.seq),
+      String(WRITER_RECORD_TTL_MS),
+      String(request.resendDeadlineMs ?? 0),
+    ];
+    for (const [event, count] of request.counts) args.push(event, String(count));
+    const keys = [
+      timestampKey(group, interval.name, CUR, this.#keys),
+      timestampKey(group, interval.name, LAST, this.#keys),
+      writerKey(group, interval.name, request.writer, this.#keys),
+    ];
+    const [status, ...rejected] = await redis.run(FLUSH_SCRIPT, keys, args) as [
+      number,
+      ...string[],
+    ];
+    return { status: Number(status) as FlushStatus, rejected };
+  }
+
+  /** One script per interval: the writer's keys of a group are in as many hash slots. */
+  async releaseWriter(
+    redis: Commands,
+    group: GroupConfig,
+    writer: string,
+    lastSeq: number,
+  ): Promise<boolean> {
+    const replies = await Promise.all(group.intervals.map((interval) =>
+      redis.run(
+        RELEASE_WRITER_SCRIPT,
+        [writerKey(group.name, interval.name, writer, this.#keys)],
+        [String(lastSeq)],
+      )
+    ));
+    return replies.every((reply) => Number(reply) >= 0);
+  }
+
+  async rotate(
+    redis: Commands,
+    group: GroupConfig,
+    interval: IntervalConfig,
+    boundary: number,
+  ): Promise<number> {
+    const name = interval.name;
+    const args = [
+      String(boundary),
+      String(interval.seconds),
+      slotPrefix(group.name, name, CUR, this.#keys),
+      slotPrefix(group.name, name, LAST, this.#keys),
+      eventScanPattern(group.name, name, CUR, this.#keys),
+      eventScanPattern(group.name, name, LAST, this.#keys),
+      group.autoDeclareEvents ? "1" : "0",
+      ...group.events,
+    ];
+    const keys = [
+      timestampKey(group.name, name, CUR, this.#keys),
+      timestampKey(group.name, name, LAST, this.#keys),
+    ];
+    return Number(await redis.run(ROTATE_SCRIPT, keys, args));
+  }
+
+  async readPeriod(
+    redis: Commands,
+    group: GroupConfig,
+    interval: IntervalConfig,
+    slot: Slot,
+    events: ReadonlySet<string>,
+    listAll: boolean,
+  ): Promise<PeriodValues> {
+    const ids = new Set(events);
+    if (listAll) {
+      for (const event of await this.#listEvents(redis, group.name, interval.name, slot)) {
+        ids.add(event);
+      }
+    }
+    const list = [...ids];
+    const keys = list.map((event) =>
+      counterKey(group.name, interval.name, slot, event, this.#keys)
+    );
+    keys.push(
+      timestampKey(group.name, interval.name, LAST, this.#keys),
+      timestampKey(group.name, interval.name, CUR, this.#keys),
+    );
+    const stored = await redis.getValues(keys);
+    const values = new Map<string, string | null>();
+    list.forEach((event, index) => values.set(event, stored[index]));
+    // `last:@ts` is written by ecl masters only; `cur:@ts` by Python masters too, a little late.
+    const lastStart = parseTimestamp(stored[list.length]);
+    const curStart = parseTimestamp(stored[list.length + 1]);
+    const curPeriod = curStart === undefined ? undefined : periodStart(curStart, interval.seconds);
+    return slot === LAST ? { values, start: lastStart, end: curPeriod } : {
+      values,
+      start: curPeriod,
+      end: curPeriod === undefined ? undefined : curPeriod + interval.seconds,
+    };
+  }
+
+  /** Event IDs (not reserved ones) that have a key in `slot` of (group, interval). */
+  async #listEvents(
+    redis: Commands,
+    group: string,
+    interval: string,
+    slot: Slot,
+  ): Promise<string[]> {
+    const prefixLength = slotPrefix(group, interval, slot, this.#keys).length;
+    const pattern = eventScanPattern(group, interval, slot, this.#keys);
+    // On a cluster, the keys of one (group, interval) are all on the node of its hash slot: scan
+    // there, in a script sent to that slot.
+    const keys = this.#keys === "cluster"
+      ? await redis.run(
+        SCAN_SCRIPT,
+        [timestampKey(group, interval, CUR, this.#keys)],
+        [pattern, String(SCAN_COUNT)],
+      ) as string[]
+      : await redis.scan(pattern);
+    return [...new Set(keys.map((key) => key.slice(prefixLength)))];
+  }
+}

@@ -1,0 +1,441 @@
+/**
+ * The write pipeline of one group: owns its pending counts (the accumulator and its
+ * `max_pending_keys` cap), cuts them into numbered batches, resends batches of unknown outcome,
+ * lets counts wait for the master to open their period, backs off after failures, runs the
+ * boundary and `sync_interval` timers, and closes or gives up. `EventGroup` decides what is
+ * counted; this module decides when and how it reaches Redis.
+ *
+ * Exactly once: a batch of unknown outcome is resent with its number for at most
+ * {@link RESEND_WINDOW_MS} after its first send (Redis refuses it later, by its own clock), so
+ * Redis needs to remember a writer's last number only that long after its last write (plus a
+ * margin for clock skew: `WRITER_RECORD_TTL_MS`). A pipeline that closes with every batch settled
+ * releases those records at once.
+ * @module
+ */
+import { clearInterval, clearTimeout, setImmediate, setInterval, setTimeout } from "node:timers";
+import { Accumulator, type Batch, splitBatch } from "./accumulator.ts";
+import type { GroupConfig } from "./config.ts";
+import { RedisError } from "./errors.ts";
+import { isoTime } from "./_message.ts";
+import { nextBoundary } from "./interval.ts";
+import { FlushStatus } from "./scripts.ts";
+import type { FlushResult, Store } from "./store.ts";
+import { RESEND_WINDOW_MS } from "./layouts/layout.ts";
+import { backoffMs, runAt, type Timer } from "./_timer.ts";
+
+/** Longest wait for the master to open a new period before counts of it go to `cur` anyway. */
+const MAX_DEFER_SECONDS = 2;
+/** Most events in one script call (one batch). */
+const MAX_EVENTS_PER_WRITE = 1000;
+/** Pause before counts that waited for the master are offered again. */
+const DEFER_RETRY_MS = 50;
+/** First and largest pause before a failed flush is tried again. */
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5000;
+
+/** A batch with the number that makes its write idempotent. */
+interface NumberedBatch extends Batch {
+  readonly seq: number;
+  /** Wall-clock time of its first send (UNIX ms; compared with Redis's clock, not `now()`). */
+  readonly firstSentMs: number;
+}
+
+/**
+ * What one round of writes leaves to do: nothing now (`done`), another round at once (`again`: it
+ * only settled batches of unknown outcome), or wait for the master to open a period (`deferred`).
+ */
+type Next = "done" | "again" | "deferred";
+
+/** What a pipeline needs from its group and logger. */
+export interface PipelineContext {
+  /** The shared Redis connection. */
+  readonly store: Store;
+  /** Where warnings go. */
+  readonly warn: (message: string) => void;
+  /** Current time in milliseconds. */
+  readonly now: () => number;
+  /** ID of this writer in Redis (unique per logger instance). */
+  readonly writer: string;
+}
+
+/** Pending counts of one group and everything that brings them to Redis, exactly once. */
+export class WritePipeline {
+  readonly #config: GroupConfig;
+  readonly #store: Store;
+  readonly #warn: (message: string) => void;
+  readonly #now: () => number;
+  readonly #writer: string;
+  /**
+   * Cached mode (`sync_interval` or `sync_limit` set): counts are written on those and at every
+   * boundary. Direct mode: at the end of the event-loop turn they were logged in.
+   */
+  readonly cached: boolean;
+  #accumulator: Accumulator | undefined;
+  /** Direct mode: a write is due at the end of this event-loop turn. */
+  #writeScheduled = false;
+  /** The one loop of write rounds under way, resolving to whether counts wait for the master. */
+  #running: Promise<boolean> | undefined;
+  /** Set by callers that joined the loop under way: it runs one more round for their counts. */
+  #again = false;
+  #failures = 0;
+  #boundaryTimer: Timer | undefined;
+  #syncTimer: ReturnType<typeof setInterval> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set when the logger gave up on a flush at close: no more retries. */
+  #stopped = false;
+  /** Ends the pause between two attempts of `close()` early (when it is abandoned). */
+  #wakeClose: (() => void) | undefined;
+  #inFlightSize = 0;
+  /** Counts refused since `max_pending_keys` was last reached, and in all. */
+  #refusedNow = 0;
+  #refusedTotal = 0;
+  #rejectedTotal = 0;
+  /** Batches sent whose outcome is unknown; resent first, with their numbers. */
+  #unconfirmed: NumberedBatch[] = [];
+  /** Number of the last batch handed out; the flush script skips numbers it has seen. */
+  #seq = 0;
+
+  /** Create the pipeline of a group; nothing runs until {@link WritePipeline.start}. */
+  constructor(config: GroupConfig, context: PipelineContext) {
+    this.#config = config;
+    this.#store = context.store;
+    this.#warn = context.warn;
+    this.#now = context.now;
+    this.#writer = context.writer;
+    this.cached = config.syncIntervalMs !== undefined || config.syncLimit !== undefined;
+  }
+
+  #seconds(): number {
+    return this.#now() / 1000;
+  }
+
+  /** The pending counts; created, with the group's timers, on first use. */
+  start(): Accumulator {
+    if (this.#accumulator === undefined) {
+      this.#accumulator = new Accumulator(
+        this.#config.intervals.map((i) => i.seconds),
+        this.#seconds(),
+        this.#config.maxPendingKeys,
+      );
+      this.#scheduleBoundary();
+      if (this.#config.syncIntervalMs !== undefined) {
+        this.#syncTimer = setInterval(() => this.writeInBackground(), this.#config.syncIntervalMs);
+        this.#syncTimer.unref();
+      }
+    }
+    return this.#accumulator;
+  }
+
+  /** Direct mode: write what is pending at the end of this event-loop turn (once per turn). */
+  writeSoon(): void {
+    if (this.#writeScheduled) return;
+    this.#writeScheduled = true;
+    setImmediate(() => {
+      this.#writeScheduled = false;
+      this.writeInBackground();
+    });
+  }
+
+  /** Write what is pending without waiting; a failure leaves it pending and schedules a retry. */
+  writeInBackground(): void {
+    this.#write().catch(() => {
+      // Counts stay pending and a retry is scheduled; the store has warned about the outage.
+    });
+  }
+
+  #scheduleBoundary(): void {
+    const now = this.#seconds();
+    const next = Math.min(...this.#config.intervals.map((i) => nextBoundary(now, i.seconds)));
+    this.#boundaryTimer = runAt(next * 1000, () => {
+      this.#accumulator?.seal(this.#seconds());
+      if (this.cached) this.writeInBackground();
+      this.#scheduleBoundary();
+    }, this.#now);
+  }
+
+  /**
+   * The one write loop: rounds until nothing more is to be written now, one loop at a time. A
+   * caller that comes while it runs joins it, and it runs one more round for the caller's counts.
+   * @returns whether counts wait for the master to open their period
+   */
+  #write(): Promise<boolean> {
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return this.#running;
+    }
+    const run = async () => {
+      try {
+        for (;;) {
+          this.#again = false;
+          const next = await this.#round();
+          if (next !== "again" && !this.#again) return next === "deferred";
+        }
+      } finally {
+        this.#running = undefined;
+      }
+    };
+    this.#running = run();
+    return this.#running;
+  }
+
+  /**
+   * Write every pending batch, one atomic script call per (interval, period), all pipelined.
+   * Batches whose outcome is unknown (the connection broke after sending) are resent first, as
+   * they were and with their numbers, so Redis adds each at most once.
+   */
+  async #round(): Promise<Next> {
+    const accumulator = this.#accumulator;
+    if (accumulator === undefined || this.#nothingPending()) return "done";
+    const now = this.#seconds();
+    // Batches of unknown outcome go alone, in order: no later number may reach Redis before they
+    // are settled, or the script would take one that never ran for a duplicate.
+    const resending = this.#unconfirmed.length > 0;
+    const batches = this.#unconfirmed;
+    this.#unconfirmed = [];
+    if (!resending) {
+      const firstSentMs = Date.now();
+      for (const batch of accumulator.take(now)) {
+        for (const part of splitBatch(batch, MAX_EVENTS_PER_WRITE)) {
+          batches.push({ ...part, seq: ++this.#seq, firstSentMs });
+        }
+      }
+    }
+    let size = 0;
+    for (const batch of batches) size += batch.counts.size;
+    this.#inFlightSize += size;
+    const outcomes = await Promise.allSettled(
+      batches.map((batch) => this.#send(batch, now, resending)),
+    );
+    this.#inFlightSize -= size;
+    const retry: Batch[] = [];
+    let failure: unknown;
+    let deferred = false;
+    outcomes.forEach((outcome, index) => {
+      const batch = batches[index];
+      if (outcome.status === "rejected") {
+        failure ??= outcome.reason;
+        // Still unknown whether it ran: a resent batch stays unknown whatever this attempt says
+        // (its first attempt may have run); a new one whose send failed for sure is merged back.
+        const unknown = resending ||
+          (outcome.reason instanceof RedisError && outcome.reason.outcomeUnknown);
+        if (unknown) this.#unconfirmed.push(batch);
+        else retry.push(batch);
+        return;
+      }
+      const { status, rejected } = outcome.value;
+      if (status === FlushStatus.Deferred) {
+        deferred = true;
+        retry.push(batch);
+      } else if (status === FlushStatus.Discarded) {
+        this.#reportDiscarded(batch);
+      } else if (status === FlushStatus.Expired) {
+        this.#reportExpired(batch);
+      }
+      for (const event of rejected) this.#reportRejected(batch, event);
+    });
+    if (retry.length > 0) accumulator.restore(retry);
+    if (failure !== undefined) {
+      this.#failures++;
+      this.#retryLater(backoffMs(this.#failures - 1, RETRY_MIN_MS, RETRY_MAX_MS));
+      throw failure instanceof RedisError
+        ? failure
+        : new RedisError(String(failure), { cause: failure });
+    }
+    this.#failures = 0;
+    this.#reportRefused();
+    if (deferred) this.#retryLater(DEFER_RETRY_MS);
+    // After settling the batches of unknown outcome, what was logged meanwhile goes next.
+    return resending ? "again" : deferred ? "deferred" : "done";
+  }
+
+  #nothingPending(): boolean {
+    return (this.#accumulator?.isEmpty ?? true) && this.#unconfirmed.length === 0;
+  }
+
+  #send(batch: NumberedBatch, now: number, resending: boolean): Promise<FlushResult> {
+    const interval = this.#config.intervals[batch.intervalIndex];
+    return this.#store.flush({
+      group: this.#config,
+      interval,
+      period: batch.period,
+      counts: batch.counts,
+      nowSeconds: now,
+      graceSeconds: Math.min(MAX_DEFER_SECONDS, interval.seconds),
+      writer: this.#writer,
+      seq: batch.seq,
+      resendDeadlineMs: resending ? batch.firstSentMs + RESEND_WINDOW_MS : undefined,
+    });
+  }
+
+  /** Count a `log()` refused because `max_pending_keys` counters are pending; warn once per episode. */
+  refuse(count: number): void {
+    if (this.#refusedNow === 0) {
+      this.#warn(
+        `Cannot keep counts of new events of group ${
+          JSON.stringify(this.#config.name)
+        }: max_pending_keys (${this.#config.maxPendingKeys}) counters wait for Redis; dropping them until Redis confirms`,
+      );
+    }
+    this.#refusedNow += count;
+    this.#refusedTotal += count;
+  }
+
+  /** After a successful flush: say how much was dropped since the cap was reached. */
+  #reportRefused(): void {
+    if (this.#refusedNow === 0) return;
+    this.#warn(
+      `Dropped ${this.#refusedNow} counts of group ${
+        JSON.stringify(this.#config.name)
+      } while max_pending_keys (${this.#config.maxPendingKeys}) counters waited for Redis`,
+    );
+    this.#refusedNow = 0;
+  }
+
+  /** Counts dropped because `max_pending_keys` counters waited for Redis. */
+  get droppedCounts(): number {
+    return this.#refusedTotal;
+  }
+
+  /** Counts that Redis refused because their counter held something that is not a count. */
+  get rejectedCounts(): number {
+    return this.#rejectedTotal;
+  }
+
+  #reportRejected(batch: Batch, event: string): void {
+    this.#rejectedTotal += batch.counts.get(event) ?? 0;
+    const interval = this.#config.intervals[batch.intervalIndex].name;
+    this.#warn(
+      `Cannot add ${batch.counts.get(event)} to event ${JSON.stringify(event)} of group ${
+        JSON.stringify(this.#config.name)
+      }, interval ${interval}: its counter in Redis holds a value that is not a count, or would overflow; left unchanged`,
+    );
+  }
+
+  #reportDiscarded(batch: Batch): void {
+    let total = 0;
+    for (const count of batch.counts.values()) total += count;
+    const interval = this.#config.intervals[batch.intervalIndex].name;
+    this.#warn(
+      `Discarded ${total} counts of group ${
+        JSON.stringify(this.#config.name)
+      }, interval ${interval}, period starting ${
+        isoTime(batch.period)
+      }: that period was rotated out of "last" before they reached Redis`,
+    );
+  }
+
+  #reportExpired(batch: Batch): void {
+    let total = 0;
+    for (const count of batch.counts.values()) total += count;
+    const interval = this.#config.intervals[batch.intervalIndex].name;
+    this.#warn(
+      `Gave up ${total} counts of group ${
+        JSON.stringify(this.#config.name)
+      }, interval ${interval}: Redis did not confirm them within ${
+        RESEND_WINDOW_MS / 1000
+      } s of their first write, so they were counted once or not at all (never twice)`,
+    );
+  }
+
+  #retryLater(delayMs: number): void {
+    if (this.#retryTimer !== undefined || this.#stopped) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.writeInBackground();
+    }, delayMs);
+    this.#retryTimer.unref();
+  }
+
+  /**
+   * Write every count pending now; resolves when Redis has confirmed them. Counts of a period
+   * that the master has not opened yet wait for it (at most 2 s).
+   *
+   * @throws {RedisError} when Redis refused or lost the write; the counts stay pending and are
+   * retried in the background
+   */
+  async flush(): Promise<void> {
+    // A loop under way may have taken its batches before the caller's last counts, and its
+    // failure is not the caller's: let it end, then write (or join what started meanwhile).
+    while (this.#running !== undefined) await this.#running.catch(() => undefined);
+    while (!this.#nothingPending() && await this.#write()) {
+      await new Promise((resolve) => setTimeout(resolve, DEFER_RETRY_MS));
+    }
+  }
+
+  /**
+   * Count of `eventId` not yet written in the current period of the interval at `intervalIndex`.
+   */
+  pendingCount(eventId: string, intervalIndex: number): number {
+    return this.#accumulator?.pendingCount(eventId, intervalIndex, this.#seconds()) ?? 0;
+  }
+
+  /** Number of (interval, period, event) counts not yet confirmed by Redis (including those sent). */
+  get pendingSize(): number {
+    let size = (this.#accumulator?.size ?? 0) + this.#inFlightSize;
+    for (const batch of this.#unconfirmed) size += batch.counts.size;
+    return size;
+  }
+
+  /**
+   * Stop the timers, write what is pending and settle every batch of unknown outcome (retrying
+   * with backoff until Redis answers, or {@link WritePipeline.abandon}), then release this
+   * writer's records in Redis: nothing is left to resend, so nothing needs them.
+   *
+   * @throws {RedisError} when Redis refused the last counts, or the close was abandoned
+   */
+  async close(): Promise<void> {
+    this.#boundaryTimer?.cancel();
+    clearInterval(this.#syncTimer);
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    try {
+      for (let failures = 0;; failures++) {
+        try {
+          await this.flush();
+          break;
+        } catch (error) {
+          // A refusal will not change; a lost connection or reply may (a resend settles it).
+          if (this.#stopped || (error instanceof RedisError && error.refused)) throw error;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, backoffMs(failures, RETRY_MIN_MS, RETRY_MAX_MS));
+            this.#wakeClose = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.#wakeClose = undefined;
+          if (this.#stopped) throw error;
+        }
+      }
+    } finally {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = undefined;
+    }
+    await this.#release();
+  }
+
+  /**
+   * Release this writer's records once every batch it numbered is settled. Only then: a record
+   * released while a batch of unknown outcome could still be resent would let the resend count
+   * twice. Hence not in the same step as the last write either, whose reply may be lost. Best
+   * effort: a record not released expires with its TTL.
+   */
+  async #release(): Promise<void> {
+    while (this.#running !== undefined) await this.#running.catch(() => undefined);
+    if (this.#seq === 0 || !this.#nothingPending() || this.#stopped) return;
+    try {
+      await this.#store.releaseWriter(this.#config, this.#writer, this.#seq);
+    } catch {
+      // Redis is gone or refused (a lost reply is harmless: the release is idempotent). The
+      // records expire with their TTL, which bounds them the same way.
+    }
+  }
+
+  /** Stop retrying (the logger gave up waiting for Redis at close). */
+  abandon(): void {
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#wakeClose?.();
+  }
+}

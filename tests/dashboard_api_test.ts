@@ -1,0 +1,450 @@
+/**
+ * The dashboard routes of `ecl serve` in process (`app.request()`) against a real redis-server:
+ * the `/api/…` documents, their errors, Redis down, the concurrency limit, the security headers of
+ * the page and its assets; and the bounded history ring.
+ */
+import assert from "node:assert/strict";
+import { createApp, type ServeApp } from "../lib/commands/serve.ts";
+import { loadConfig } from "../lib/config.ts";
+import type { CountsDocument, HistoryDocument } from "../lib/dashboard/api.ts";
+import { DASHBOARD_SCRIPT } from "../lib/dashboard/_assets.ts";
+import {
+  byCount,
+  compareIds,
+  HistoryRing,
+  startRecorder,
+  topCounts,
+} from "../lib/dashboard/history.ts";
+import { compareCodePoints } from "../lib/format/text.ts";
+import { CONTENT_SECURITY_POLICY } from "../lib/dashboard/page.ts";
+import type { SlotCounts } from "../lib/reader.ts";
+import { Store } from "../lib/store.ts";
+import { writeConfig } from "./_process.ts";
+import { waitFor } from "./_wait.ts";
+import { freePort, type RedisServer, withRedis } from "./_redis.ts";
+
+const HOSTILE = [`<img src=x onerror=alert(1)>`, `"><script>alert(2)</script>`, `a&b'c`];
+const NOW = Math.floor(Date.now() / 1000);
+const CUR_START = NOW - (NOW % 300);
+const LAST_START = CUR_START - 300;
+
+function configText(port: number): string {
+  return `redis:
+  host: 127.0.0.1
+  port: ${port}
+groups:
+  requests:
+    events: [req1, req2, req3]
+    intervals: [5m, 1h]
+  pages:
+    auto_declare_events: true
+    intervals: [5m]
+`;
+}
+
+async function withApp(
+  port: number,
+  body: (app: ServeApp, ring: HistoryRing) => Promise<void>,
+): Promise<void> {
+  const file = await writeConfig(configText(port));
+  const config = await loadConfig(file);
+  const store = new Store(config.redis, { offlineQueue: false, reconnect: false });
+  const ring = new HistoryRing();
+  try {
+    await body(createApp(config, store, { history: ring.source, ring }), ring);
+  } finally {
+    await store.close(true);
+    await Deno.remove(file);
+  }
+}
+
+async function getJson<T>(app: ServeApp, path: string): Promise<{ status: number; body: T }> {
+  const response = await app.request(path);
+  assert.equal(response.headers.get("content-type"), "application/json; charset=utf-8");
+  assert.equal(response.headers.get("content-security-policy"), CONTENT_SECURITY_POLICY);
+  assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+  return { status: response.status, body: await response.json() };
+}
+
+async function seed(server: RedisServer): Promise<void> {
+  const raw = await server.client();
+  await raw.mSet({
+    "requests:5m:last:@ts": String(LAST_START),
+    "requests:5m:cur:@ts": String(CUR_START + 1),
+    "requests:5m:last:req1": "54",
+    "requests:5m:last:req2": "7",
+    "requests:5m:cur:req2": "3",
+    "pages:5m:last:@ts": String(LAST_START),
+    "pages:5m:cur:@ts": String(CUR_START + 1),
+    "pages:5m:last:/a": "5",
+    "pages:5m:last:/b": "9",
+    "pages:5m:last:/c": "9",
+    "pages:5m:last:bad": "hello",
+    [`pages:5m:last:${HOSTILE[0]}`]: "2",
+    [`pages:5m:last:${HOSTILE[1]}`]: "1",
+    [`pages:5m:last:${HOSTILE[2]}`]: "4",
+  });
+}
+
+Deno.test("api: /api/groups lists the groups, their events and intervals", async () =>
+  withApp(await freePort(), async (app) => {
+    const { status, body } = await getJson(app, "/api/groups");
+    assert.equal(status, 200);
+    assert.deepEqual(body, {
+      groups: [
+        {
+          name: "requests",
+          events: ["req1", "req2", "req3"],
+          autoDeclareEvents: false,
+          intervals: [{ name: "5m", seconds: 300 }, { name: "1h", seconds: 3600 }],
+        },
+        {
+          name: "pages",
+          events: [],
+          autoDeclareEvents: true,
+          intervals: [{ name: "5m", seconds: 300 }],
+        },
+      ],
+    });
+  }));
+
+Deno.test("api: /api/counts gives both slots sorted by count, predeclared zeros, totals", () =>
+  withRedis(async (server) => {
+    await seed(server);
+    await withApp(server.port, async (app) => {
+      const { status, body } = await getJson<CountsDocument>(
+        app,
+        "/api/counts?group=requests&interval=5m",
+      );
+      assert.equal(status, 200);
+      assert.ok(Math.abs(body.now - Date.now() / 1000) < 60);
+      assert.deepEqual({ ...body, now: 0 }, {
+        now: 0,
+        redisUp: true,
+        leaseHolder: null,
+        intervals: [{
+          group: "requests",
+          interval: "5m",
+          seconds: 300,
+          stale: false,
+          last: {
+            start: LAST_START,
+            end: CUR_START,
+            complete: true,
+            total: 61,
+            distinct: 2,
+            matched: 3,
+            events: [
+              { event: "req1", count: 54 },
+              { event: "req2", count: 7 },
+              { event: "req3", count: 0 },
+            ],
+            invalid: [],
+          },
+          current: {
+            start: CUR_START,
+            end: CUR_START + 300,
+            total: 3,
+            distinct: 1,
+            matched: 3,
+            events: [
+              { event: "req2", count: 3 },
+              { event: "req1", count: 0 },
+              { event: "req3", count: 0 },
+            ],
+            invalid: [],
+          },
+        }],
+      });
+      // Every (group, interval) in configured order when no group is named.
+      const all = await getJson<CountsDocument>(app, "/api/counts");
+      assert.deepEqual(all.body.intervals.map((i) => `${i.group} ${i.interval}`), [
+        "requests 5m",
+        "requests 1h",
+        "pages 5m",
+      ]);
+    });
+  }));
+
+Deno.test("api: top and filter; hostile IDs come back as the same strings; invalid values", () =>
+  withRedis(async (server) => {
+    await seed(server);
+    await withApp(server.port, async (app) => {
+      const top = await getJson<CountsDocument>(app, "/api/counts?group=pages&top=3");
+      const last = top.body.intervals[0].last;
+      assert.deepEqual(last.events, [
+        { event: "/b", count: 9 },
+        { event: "/c", count: 9 },
+        { event: "/a", count: 5 },
+      ]);
+      assert.deepEqual([last.total, last.distinct, last.matched], [30, 6, 6]);
+      assert.deepEqual(last.invalid, [{ event: "bad", value: "hello" }]);
+
+      const hostile = await getJson<CountsDocument>(
+        app,
+        `/api/counts?group=pages&filter=${encodeURIComponent("<")}`,
+      );
+      assert.deepEqual(
+        hostile.body.intervals[0].last.events,
+        [
+          { event: HOSTILE[1], count: 1 },
+          { event: HOSTILE[0], count: 2 },
+        ].sort((a, b) => b.count - a.count),
+      );
+      const upper = await getJson<CountsDocument>(app, "/api/counts?group=pages&filter=IMG");
+      assert.deepEqual(upper.body.intervals[0].last.events, [{ event: HOSTILE[0], count: 2 }]);
+      assert.equal(upper.body.intervals[0].last.matched, 1);
+      assert.equal(upper.body.intervals[0].last.total, 30, "total counts every event");
+    });
+  }));
+
+Deno.test("api: bad queries are 400, unknown names 404, both JSON with an error", async () =>
+  withApp(await freePort(), async (app) => {
+    for (const query of ["top=0", "top=10001", "top=x", `filter=${"x".repeat(201)}`]) {
+      const { status, body } = await getJson<{ error: string }>(app, `/api/counts?${query}`);
+      assert.deepEqual([query, status], [query, 400]);
+      assert.match(body.error, /^(top|filter) must be/);
+    }
+    for (
+      const [path, error] of [
+        ["/api/counts?group=nope", `Group "nope" is not configured`],
+        ["/api/counts?interval=1d", `Interval "1d" is not configured`],
+        [
+          "/api/history?group=requests&interval=1d",
+          `Group "requests" with interval "1d" is not configured`,
+        ],
+      ]
+    ) {
+      const { status, body } = await getJson<{ error: string }>(app, path);
+      // The error names what was asked for, never the config file.
+      assert.deepEqual([path, status, body], [path, 404, { error }]);
+    }
+  }));
+
+Deno.test("api: Redis down is a 503 with redisUp false; groups and history still answer", async () =>
+  withApp(await freePort(), async (app) => {
+    const { status, body } = await getJson<CountsDocument>(app, "/api/counts");
+    assert.equal(status, 503);
+    assert.deepEqual({ ...body, now: 0 }, {
+      now: 0,
+      redisUp: false,
+      leaseHolder: null,
+      intervals: [],
+    });
+    assert.equal((await app.request("/api/groups")).status, 200);
+    assert.equal((await app.request("/api/history")).status, 200);
+  }));
+
+Deno.test("api: /api/history has the finished periods read, oldest first", () =>
+  withRedis(async (server) => {
+    await seed(server);
+    await withApp(server.port, async (app) => {
+      const empty = await getJson<HistoryDocument>(app, "/api/history?group=requests&interval=5m");
+      assert.deepEqual(empty.body, {
+        intervals: [{
+          group: "requests",
+          interval: "5m",
+          seconds: 300,
+          origin: "memory",
+          periods: [],
+        }],
+      });
+      await app.request("/api/counts");
+      // The next period, as a master's rotation leaves it.
+      const raw = await server.client();
+      await raw.mSet({
+        "requests:5m:last:@ts": String(CUR_START),
+        "requests:5m:cur:@ts": String(CUR_START + 301),
+        "requests:5m:last:req1": "1",
+        "requests:5m:last:req2": "2",
+      });
+      await app.request("/api/counts?group=requests");
+      await app.request("/api/counts?group=requests"); // read twice: kept once
+      const { status, body } = await getJson<HistoryDocument>(app, "/api/history?group=requests");
+      assert.equal(status, 200);
+      assert.deepEqual(body.intervals.map((i) => [i.interval, i.periods]), [
+        ["5m", [
+          {
+            start: LAST_START,
+            end: CUR_START,
+            total: 61,
+            distinct: 2,
+            events: [{ event: "req1", count: 54 }, { event: "req2", count: 7 }],
+          },
+          {
+            start: CUR_START,
+            end: CUR_START + 300,
+            total: 3,
+            distinct: 2,
+            events: [{ event: "req2", count: 2 }, { event: "req1", count: 1 }],
+          },
+        ]],
+        ["1h", []], // no master wrote its timestamps: no complete period
+      ]);
+    });
+  }));
+
+Deno.test("api: the limit of 4 concurrent requests holds for /api and /", () =>
+  withRedis(async (server) => {
+    await withApp(server.port, async (app) => {
+      await app.request("/api/counts"); // connected
+      server.pause();
+      try {
+        const first = [1, 2, 3, 4].map(() => app.request("/api/counts"));
+        for (const path of ["/api/counts", "/api/groups", "/"]) {
+          const extra = await app.request(path);
+          assert.deepEqual([path, extra.status], [path, 503]);
+          assert.equal(extra.headers.get("retry-after"), "1");
+          await extra.body?.cancel();
+        }
+        // After the time-out (5 s), the waiting ones say Redis did not answer.
+        for (const response of await Promise.all(first)) {
+          assert.equal(response.status, 503);
+          assert.equal((await response.json()).redisUp, false);
+        }
+      } finally {
+        server.resume();
+      }
+    });
+  }));
+
+Deno.test("page: read-only shell, its script and style from this server, CSP without inline code", async () =>
+  withApp(await freePort(), async (app) => {
+    const page = await app.request("/");
+    const html = await page.text();
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
+    const csp = page.headers.get("content-security-policy")!;
+    assert.match(csp, /(^|; )default-src 'self'(;|$)/);
+    assert.match(csp, /(^|; )script-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
+    assert.equal(page.headers.get("x-content-type-options"), "nosniff");
+    // Scripts only by src, from this server; no inline handlers; no other host.
+    assert.deepEqual(html.match(/<script[^>]*>/g), [`<script src="/dashboard.js" defer>`]);
+    assert.doesNotMatch(html, /<script[^>]*>[^<]/);
+    assert.doesNotMatch(html, /\son[a-z]+=/i);
+    assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//);
+    assert.doesNotMatch(html, /<form|method=/i);
+
+    const script = await app.request("/dashboard.js");
+    assert.equal(script.headers.get("content-type"), "text/javascript; charset=utf-8");
+    assert.equal(await script.text(), DASHBOARD_SCRIPT);
+    const style = await app.request("/dashboard.css");
+    assert.equal(style.headers.get("content-type"), "text/css; charset=utf-8");
+    const css = await style.text();
+    assert.match(css, /\.uplot/);
+    assert.doesNotMatch(css, /url\(|@import/);
+    for (const method of ["POST", "PUT", "DELETE"]) {
+      assert.equal((await app.request("/api/counts", { method })).status, 405);
+    }
+  }));
+
+Deno.test("page: the script never writes markup", () => {
+  // Data reaches the page through textContent and DOM attributes only.
+  for (const sink of ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("]) {
+    assert.ok(!DASHBOARD_SCRIPT.includes(sink), sink);
+  }
+});
+
+function lastSlot(group: string, start: number, counts: Record<string, number>): SlotCounts {
+  return {
+    group,
+    interval: "1s",
+    slot: "last",
+    start,
+    end: start + 1,
+    counts: new Map(Object.entries(counts)),
+    invalid: new Map(),
+  };
+}
+
+Deno.test("history ring: bounded periods and events, in order, incomplete periods left out", () => {
+  const ring = new HistoryRing(3, 2);
+  for (const start of [10, 12, 11, 13, 14]) {
+    ring.record(lastSlot("g", start, { a: start, b: 1, c: 2 }), 1);
+  }
+  ring.record({ ...lastSlot("g", 20, { a: 1 }), end: 22 }, 1); // spans two intervals
+  ring.record({ ...lastSlot("g", 21, { a: 1 }), start: undefined }, 1); // no master yet
+  const periods = ring.periods("g", "1s");
+  assert.deepEqual(periods.map((p) => p.start), [12, 13, 14]);
+  assert.deepEqual(periods[2], {
+    start: 14,
+    end: 15,
+    total: 17,
+    distinct: 3,
+    events: [{ event: "a", count: 14 }, { event: "c", count: 2 }],
+  });
+  assert.deepEqual(ring.periods("g", "5m"), []);
+  assert.deepEqual(ring.periods("other", "1s"), []);
+});
+
+Deno.test("topCounts: the first N in count order, ties by event ID, as a full sort gives", () => {
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const entries = Array.from({ length: 2000 }, (_, i) => ({
+    event: `e${Math.floor(random() * 500)}-${i % 3}`,
+    count: Math.floor(random() * 40),
+  }));
+  for (const limit of [1, 5, 50, 1999, 2000, 5000]) {
+    assert.deepEqual(topCounts(entries, limit), [...entries].sort(byCount).slice(0, limit));
+  }
+  assert.deepEqual(topCounts([], 3), []);
+});
+
+Deno.test("compareIds orders by code point, as compareCodePoints does", () => {
+  const ids = [
+    "",
+    "a",
+    "ab",
+    "b",
+    "\uffff",
+    "\ue000",
+    "\u{10000}",
+    "\u{1f600}",
+    "\ud7ff",
+    "a\u{1f600}",
+    "a\uffff",
+  ];
+  for (const a of ids) {
+    for (const b of ids) {
+      assert.equal(Math.sign(compareIds(a, b)), Math.sign(compareCodePoints(a, b)), `${a} ${b}`);
+    }
+  }
+});
+
+Deno.test("recorder: reads each finished period after its boundary, without any request", () =>
+  withRedis(async (server) => {
+    const file = await writeConfig(
+      `redis:\n  host: 127.0.0.1\n  port: ${server.port}\ngroups:\n  ticks:\n    events: [a]\n    intervals: [1s]\n`,
+    );
+    const config = await loadConfig(file);
+    const store = new Store(config.redis, { offlineQueue: false });
+    const ring = new HistoryRing();
+    const group = config.groups.get("ticks")!;
+    const stop = startRecorder(store, [[group, group.intervals[0]]], ring);
+    try {
+      // What a master leaves after rotating at `now`: the second before it in last.
+      const now = Math.floor(Date.now() / 1000);
+      const raw = await server.client();
+      await raw.mSet({
+        "ticks:1s:last:@ts": String(now - 1),
+        "ticks:1s:cur:@ts": String(now),
+        "ticks:1s:last:a": "4",
+      });
+      await waitFor(
+        "a period in the ring",
+        () => Promise.resolve(ring.periods("ticks", "1s").length > 0),
+        {
+          timeoutMs: 10_000,
+          everyMs: 50,
+        },
+      );
+      assert.deepEqual(ring.periods("ticks", "1s"), [
+        { start: now - 1, end: now, total: 4, distinct: 1, events: [{ event: "a", count: 4 }] },
+      ]);
+    } finally {
+      stop();
+      await store.close(true);
+      await Deno.remove(file);
+    }
+  }));

@@ -1,0 +1,64 @@
+/** Pure tests of the message pieces (lib/_message.ts) and of withTimeout (lib/_timeout.ts). */
+import assert from "node:assert/strict";
+import { fileErrorText, hostPort, isoTime, shorten, show } from "../lib/_message.ts";
+import { withTimeout } from "../lib/_timeout.ts";
+
+Deno.test("shorten() keeps short text and cuts long text to the limit, ending in ...", () => {
+  assert.equal(shorten("abc", 5), "abc");
+  assert.equal(shorten("abcde", 5), "abcde");
+  assert.equal(shorten("abcdef", 5), "ab...");
+  assert.equal(shorten("x".repeat(100), 40).length, 40);
+});
+
+Deno.test("show() prints JSON cut to 60 characters, and values JSON cannot print", () => {
+  assert.equal(show("a"), '"a"');
+  assert.equal(show(5), "5");
+  assert.equal(show(null), "null");
+  assert.equal(show(undefined), "nothing");
+  assert.equal(show(Symbol("s")), "Symbol(s)");
+  assert.equal(show("x".repeat(100)), `"${"x".repeat(56)}...`);
+  assert.equal(show("x".repeat(100)).length, 60);
+  assert.equal(show("abcdef", 5), '"a...');
+  const list: unknown[] = [];
+  list.push(list);
+  assert.equal(show(list), "a list that contains itself");
+  const map: Record<string, unknown> = {};
+  map.self = map;
+  assert.equal(show(map), "a value that contains itself");
+});
+
+Deno.test("isoTime() prints UNIX seconds as UTC without zero milliseconds", () => {
+  assert.equal(isoTime(0), "1970-01-01T00:00:00Z");
+  assert.equal(isoTime(1_700_000_100), "2023-11-14T22:15:00Z");
+  assert.equal(isoTime(1.5), "1970-01-01T00:00:01.500Z");
+});
+
+Deno.test("hostPort() puts IPv6 addresses in brackets", () => {
+  assert.equal(hostPort("127.0.0.1", 6379), "127.0.0.1:6379");
+  assert.equal(hostPort("redis.example", 1), "redis.example:1");
+  assert.equal(hostPort("::1", 9464), "[::1]:9464");
+  assert.equal(hostPort("fe80::1%eth0", 80), "[fe80::1%eth0]:80");
+});
+
+Deno.test("fileErrorText() words a missing file and a denied one, else the message", async () => {
+  const missing = await Deno.readTextFile("/nonexistent/ecl").catch((error) => error);
+  assert.equal(fileErrorText(missing), "no such file");
+  assert.equal(fileErrorText(Object.assign(new Error("x"), { code: "ENOENT" })), "no such file");
+  assert.equal(
+    fileErrorText(Object.assign(new Error("EACCES: x"), { code: "EACCES" })),
+    "permission denied",
+  );
+  assert.equal(fileErrorText(new Error("Is a directory")), "Is a directory");
+  assert.equal(fileErrorText("odd"), "odd");
+  assert.equal(fileErrorText(null), "null");
+});
+
+Deno.test("withTimeout() gives the value in time, else the fallback, and clears its timer", async () => {
+  assert.equal(await withTimeout(Promise.resolve("value"), 10_000, "fallback"), "value");
+  let release = () => {};
+  const never = new Promise<string>((resolve) => release = () => resolve("late"));
+  assert.equal(await withTimeout(never, 1, "fallback"), "fallback");
+  release();
+  await assert.rejects(withTimeout(Promise.reject(new Error("boom")), 10_000, "x"), /boom/);
+  // The test's sanitizers fail it if a 10 s timer were left running.
+});
