@@ -4,7 +4,8 @@
  * `store.ts` sends commands through the one surface, {@link Connection}, that all three share.
  * @module
  */
-import { createClient, createCluster, createSentinel } from "@redis/client";
+// deno-lint-ignore no-import-prefix -- see lib/store.ts
+import { createClient, createCluster, createSentinel } from "npm:@redis/client@^5";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { RedisConfig } from "./redis_config.ts";

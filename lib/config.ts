@@ -8,7 +8,8 @@
  * @module
  */
 import { readFile } from "node:fs/promises";
-import { LineCounter, parseDocument } from "yaml";
+// deno-lint-ignore no-import-prefix -- see lib/store.ts
+import { LineCounter, parseDocument } from "npm:yaml@^2";
 import { Checker, type Mapping, member } from "./_config_checker.ts";
 import { ConfigError } from "./errors.ts";
 import { checkEventId, checkGroupName } from "./ids.ts";

@@ -175,10 +175,10 @@ export class EventCountLogger {
    * ```
    */
   closeOnSignals(
-    signals: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"],
+    signals: readonly ("SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT")[] = ["SIGINT", "SIGTERM"],
     options: CloseOptions = {},
   ): () => void {
-    const handlers = new Map<NodeJS.Signals, () => void>();
+    const handlers = new Map<(typeof signals)[number], () => void>();
     const remove = () => {
       for (const [signal, handler] of handlers) process.off(signal, handler);
       handlers.clear();

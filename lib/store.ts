@@ -5,7 +5,10 @@
  * client itself is built by `client.ts`.
  * @module
  */
-import { ClientClosedError, ClientOfflineError, ErrorReply } from "@redis/client";
+// Full npm: specifiers (here, in client.ts and in config.ts), so that mod.ts imported by path or
+// URL needs no import map; the Node build (npm/) rewrites them to the bare names.
+// deno-lint-ignore no-import-prefix
+import { ClientClosedError, ClientOfflineError, ErrorReply } from "npm:@redis/client@^5";
 import { createHash } from "node:crypto";
 import type { GroupConfig, IntervalConfig } from "./config.ts";
 import { redisAddress, type RedisConfig } from "./redis_config.ts";

@@ -1,8 +1,10 @@
 /**
  * Munin: the pure formatting of lib/format/munin.ts, `ecl read -f munin|munin-config|munin-suggest`
  * and the wildcard plugin munin/ecl_ run as munin-node runs it: directly with munin-node's
- * environment, and through `munin-run` when it is installed. Outputs are compared byte for byte
- * against a real redis-server holding known counters.
+ * environment, through `munin-run` and through munin-node's own code when they are installed, with
+ * MUNIN_PLUGSTATE set. `ecl` is the CLI bundle with exactly the binaries' permissions (tests/_bundle.ts),
+ * as a user's binary is. Outputs are compared byte for byte against a real redis-server holding
+ * known counters.
  */
 import assert from "node:assert/strict";
 import {
@@ -21,8 +23,10 @@ import {
   parseState,
   STATE_HEADER,
 } from "../lib/format/munin.ts";
+import { eclArgs, runEcl, writeEclBinary } from "./_bundle.ts";
+import { PERMISSIONS } from "../scripts/_permissions.ts";
+import { denoCommand, finish, spawnScript, writeConfig } from "./_process.ts";
 import { isoTime } from "../lib/_message.ts";
-import { runCli, spawnScript, writeConfig } from "./_process.ts";
 import { freePort, type RedisServer, withRedis } from "./_redis.ts";
 import { sleep } from "./_wait.ts";
 
@@ -255,19 +259,6 @@ async function setCounters(server: RedisServer): Promise<void> {
   });
 }
 
-/** `deno` behind a path, as `env.ecl_bin` wants an executable: what a compiled `ecl` would be. */
-async function writeEclWrapper(dir: string): Promise<string> {
-  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
-  const denoDir = JSON.parse(new TextDecoder().decode(info.stdout)).denoDir as string;
-  const path = `${dir}/ecl`;
-  await Deno.writeTextFile(
-    path,
-    `#!/bin/sh\nDENO_DIR='${denoDir}' NO_COLOR=1 exec '${Deno.execPath()}' run -A --quiet '${ROOT}cli.ts' "$@"\n`,
-  );
-  await Deno.chmod(path, 0o755);
-  return path;
-}
-
 /** `name` in the PATH or in /usr/sbin (munin-node's tools), when installed. */
 function findTool(name: string): string | undefined {
   const dirs = [...(Deno.env.get("PATH") ?? "").split(":"), "/usr/sbin", "/usr/local/sbin"];
@@ -438,7 +429,7 @@ async function eachWay(
 ): Promise<void> {
   const config = await writeConfig(CONFIG_YAML(server.port));
   const binDir = await Deno.makeTempDir({ prefix: "ecl-munin-bin-" });
-  const eclBin = await writeEclWrapper(binDir);
+  const eclBin = await writeEclBinary(binDir);
   try {
     for (const [way, { name, available }] of Object.entries(WAYS) as [Way, typeof WAYS[Way]][]) {
       await t.step({
@@ -469,7 +460,7 @@ Deno.test("munin: ecl read -f munin-config and -f munin print the last finished 
   withRedis(async (server) => {
     await setCounters(server);
     const config = await writeConfig(CONFIG_YAML(server.port));
-    const read = (...args: string[]) => runCli(["read", config, ...args]);
+    const read = (...args: string[]) => runEcl(["read", config, ...args]);
     const configOut = await read("-g", "requests", "-i", "5m", "-f", "munin-config");
     assert.equal(configOut.stderr, "");
     ok(configOut, REQUESTS_CONFIG);
@@ -492,7 +483,7 @@ Deno.test({
         `redis: {host: 127.0.0.1, port: ${server.port}}\ngroups:\n` +
           `  http-status: {intervals: [0.5m, 5m]}\n  ok: {intervals: [1h]}\n`,
       );
-      const result = await runCli(["read", config, "-f", "munin-suggest"]);
+      const result = await runEcl(["read", config, "-f", "munin-suggest"]);
       ok(result, "ok_1h\n");
       assert.equal(
         result.stderr,
@@ -570,6 +561,98 @@ Deno.test("munin: the ecl_ plugin as munin-node runs it: config, fetch, names wi
     });
   }));
 
+/** Where munin-run and munin-node put a plugin's state: MUNIN_PLUGSTATE, per plugin user. */
+const DEBIAN_PLUGSTATE = "/var/lib/munin-node/plugin-state";
+
+Deno.test({
+  name: "munin: munin-run and munin-node with their own MUNIN_PLUGSTATE: the state file is written",
+  // The plugin runs as root here: the bundle and Deno's cache are root's.
+  ignore: Deno.uid() !== 0 || (MUNIN_RUN === undefined && !MUNIN_NODE),
+  fn: (t) =>
+    withRedis(async (server) => {
+      const raw = await server.client();
+      await raw.mSet({
+        "dyn:5m:last:@ts": String(B - 300),
+        "dyn:5m:cur:@ts": String(B),
+        "dyn:5m:last:x": "3",
+        "requests:5m:last:@ts": String(B - 300),
+        "requests:5m:cur:@ts": String(B),
+        "requests:5m:last:req1": "2",
+      });
+      const config = await writeConfig(CONFIG_YAML(server.port));
+      const dir = await Deno.makeTempDir({ prefix: "ecl-munin-plugstate-" });
+      const services = `${dir}/plugins`;
+      const sconfdir = `${dir}/plugin-conf.d`;
+      await Deno.mkdir(services);
+      await Deno.mkdir(sconfdir);
+      const eclBin = await writeEclBinary(dir);
+      // Names of this run only: the state directory is the system's.
+      const tag = crypto.randomUUID().slice(0, 8);
+      const plugins = { [`ecl_dyn${tag}`]: "dyn", [`ecl_req${tag}`]: "requests" };
+      let conf = `[ecl_*]\nuser root\nenv.ecl_config ${config}\nenv.ecl_bin ${eclBin}\n`;
+      for (const [plugin, group] of Object.entries(plugins)) {
+        await Deno.symlink(PLUGIN, `${services}/${plugin}`);
+        conf += `\n[${plugin}]\nenv.ecl_group ${group}\nenv.ecl_interval 5m\n`;
+      }
+      await Deno.writeTextFile(`${sconfdir}/ecl`, conf);
+      const run = async (way: Way, plugin: string) =>
+        decode(
+          await (way === "munin-run"
+            ? new Deno.Command(MUNIN_RUN!, {
+              args: [
+                "--ignore-systemd-properties",
+                "--servicedir",
+                services,
+                "--sconfdir",
+                sconfdir,
+                plugin,
+              ],
+              stdin: "null",
+            })
+            : new Deno.Command("perl", {
+              args: ["-e", MUNIN_NODE_PERL, services, sconfdir, plugin],
+              cwd: "/",
+              stdin: "null",
+            })).output(),
+        );
+      const state = (plugin: string) => `${DEBIAN_PLUGSTATE}/root/${plugin}.ids`;
+      try {
+        for (const way of ["munin-run", "munin-node"] as const) {
+          await t.step({
+            name: WAYS[way].name,
+            ignore: !WAYS[way].available,
+            fn: async () => {
+              for (const plugin of Object.keys(plugins)) {
+                await Deno.remove(state(plugin)).catch(() => {});
+              }
+              ok(await run(way, `ecl_dyn${tag}`), "x.value 3\n");
+              assert.equal(
+                await Deno.readTextFile(state(`ecl_dyn${tag}`)),
+                `${STATE_HEADER}\n"x"\n`,
+              );
+              ok(
+                await run(way, `ecl_req${tag}`),
+                "_1st.value 0\nreq_2.value 0\nreq_2_d213c2.value 0\nreq1.value 2\n",
+              );
+              assert.equal(
+                await Deno.readTextFile(state(`ecl_req${tag}`)),
+                `${STATE_HEADER}\n"req1"\n"req-2"\n"req.2"\n"1st"\n`,
+              );
+            },
+          });
+        }
+      } finally {
+        for (const plugin of Object.keys(plugins)) {
+          for (const file of [state(plugin), `${state(plugin)}.lock`]) {
+            await Deno.remove(file).catch(() => {});
+          }
+        }
+        await Deno.remove(dir, { recursive: true });
+        await Deno.remove(config);
+      }
+    }),
+});
+
 Deno.test("munin: dynamic events: IDs accumulate in the state file, absent ones are 0", (t) =>
   withRedis(async (server) => {
     const raw = await server.client();
@@ -646,7 +729,7 @@ Deno.test("munin: overlapping runs neither lose IDs nor corrupt the state file",
     const runs = await Promise.all(
       Array.from(
         { length: 8 },
-        () => runCli(["read", config, "-g", "dyn", "-f", "munin", "--state", state]),
+        () => runEcl(["read", config, "-g", "dyn", "-f", "munin", "--state", state]),
       ),
     );
     for (const run of runs) {
@@ -694,7 +777,7 @@ Deno.test("munin: a run waits for the state file's lock, and gives up after 5 s"
 
     const lock = await Deno.open(`${state}.lock`, { read: true, write: true, create: true });
     await lock.lock(true);
-    const waiting = runCli(args);
+    const waiting = runEcl(args);
     await sleep(1500);
     await assert.rejects(Deno.stat(state), Deno.errors.NotFound);
     lock.close();
@@ -705,7 +788,7 @@ Deno.test("munin: a run waits for the state file's lock, and gives up after 5 s"
     await raw.set("dyn:5m:last:y", "2");
     const held = await Deno.open(`${state}.lock`, { read: true, write: true });
     await held.lock(true);
-    const gaveUp = await runCli(args);
+    const gaveUp = await runEcl(args);
     held.close();
     assert.equal(gaveUp.code, 1);
     assert.equal(gaveUp.stdout, "");
@@ -736,7 +819,7 @@ Deno.test("munin: stale counters are U; a span of several intervals gives averag
       "dyn:5m:last:good": "3",
     });
     const config = await writeConfig(CONFIG_YAML(server.port));
-    const read = (...args: string[]) => runCli(["read", config, "-f", "munin", ...args]);
+    const read = (...args: string[]) => runEcl(["read", config, "-f", "munin", ...args]);
 
     const stale = await read("-g", "requests", "-i", "1h");
     ok(stale, "_1st.value U\nreq_2.value U\nreq_2_d213c2.value U\nreq1.value U\n");
@@ -776,7 +859,7 @@ Deno.test("munin: autoconf says no, with the reason, when ecl or Redis is missin
     return { code: output.code, stdout: new TextDecoder().decode(output.stdout) };
   };
   const binDir = await Deno.makeTempDir({ prefix: "ecl-munin-bin-" });
-  const eclBin = await writeEclWrapper(binDir);
+  const eclBin = await writeEclBinary(binDir);
   const noRedis = await run({ ecl_bin: eclBin });
   assert.equal(noRedis.code, 0);
   assert.match(
@@ -793,10 +876,30 @@ Deno.test("munin: autoconf says no, with the reason, when ecl or Redis is missin
   await Deno.remove(config);
 });
 
+Deno.test("munin: an ecl without write permission says so in one line, exit 1", () =>
+  withRedis(async (server) => {
+    await (await server.client()).set("dyn:5m:last:x", "1");
+    const config = await writeConfig(CONFIG_YAML(server.port));
+    const dir = await Deno.makeTempDir({ prefix: "ecl-munin-nowrite-" });
+    const args = ["read", config, "-g", "dyn", "-f", "munin", "--state", `${dir}/dyn.ids`];
+    const result = await finish(
+      denoCommand([...(await eclArgs()).filter((arg) => arg !== "--allow-write"), ...args]),
+    );
+    assert.ok(PERMISSIONS.includes("--allow-write"));
+    assert.deepEqual(result, {
+      code: 1,
+      stdout: "",
+      stderr: `ERROR: Cannot open lock file ${dir}/dyn.ids.lock: Requires write access to ` +
+        `"${dir}/dyn.ids.lock", run again with the --allow-write flag\n`,
+    });
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(config);
+  }));
+
 Deno.test("munin: a state file in a missing directory is one error line, exit 1", () =>
   withRedis(async (server) => {
     const config = await writeConfig(CONFIG_YAML(server.port));
-    const result = await runCli([
+    const result = await runEcl([
       "read",
       config,
       "-g",
