@@ -1,0 +1,339 @@
+/**
+ * Server-side scripts of the `periods` layout, the pure planning of their calls, and the two
+ * operations built on them (write one batch, read N periods), given a way to run a script.
+ *
+ * Redis Cluster: a script may touch keys of one hash slot only, and every key of one shard of
+ * (group, interval) shares its slot (see periods_keys.ts). So on a cluster a batch is split per
+ * shard and each shard is one call, with the shard's own writer key; on a single Redis (or
+ * Sentinel) the shards of a batch go in one call, atomically.
+ * @module
+ */
+import { createHash } from "node:crypto";
+import {
+  expireAt,
+  keptUntil,
+  periodKey,
+  splitByShard,
+  WRITER_TTL_MS,
+  writerKey,
+} from "./periods_keys.ts";
+
+/** What the write script did with (its part of) a batch. */
+export const PeriodsWriteStatus = {
+  /** Added to the period's hashes. */
+  Written: 0,
+  /** Nothing written: the period has left the kept history (Redis clock); the counts are too late. */
+  TooLate: 3,
+  /** Nothing written: this batch was written before (a retry after a lost reply). */
+  Duplicate: 4,
+  /** Nothing written: the period starts later than Redis's now plus the grace (writer's clock ahead). */
+  TooEarly: 5,
+} as const;
+/** One of {@link PeriodsWriteStatus}. */
+export type PeriodsWriteStatus = typeof PeriodsWriteStatus[keyof typeof PeriodsWriteStatus];
+
+/** The error a script returns when the ACL forbids one of its commands. */
+export const PERIODS_NOPERM_REPLY = "NOPERM this user may not run every command ecl needs here";
+
+/** A Lua script and its SHA1 (for `EVALSHA`). */
+export interface PeriodsScript {
+  /** Lua source. */
+  readonly source: string;
+  /** SHA1 of the source, hex. */
+  readonly sha: string;
+}
+
+function script(source: string): PeriodsScript {
+  return { source, sha: createHash("sha1").update(source).digest("hex") };
+}
+
+const ACL_CHECK = `
+local function allowed(...)
+  if redis.acl_check_cmd then return redis.acl_check_cmd(...) end
+  return true
+end
+`;
+
+/**
+ * Add the counts of one batch of one (group, interval, period) to k shards, exactly once per
+ * (writer, shard, batch number), deciding on Redis's clock whether the period may be written.
+ *
+ * KEYS: the k shard hashes of the period, then the k writer keys of the same shards.
+ * ARGV: period start, grace (s), kept-until (s), batch number, writer key TTL (ms), k, then per
+ * shard its EXPIREAT time and its number of events n_j, then per shard its n_j event, count pairs.
+ *
+ * Returns `{status, event...}`: the events listed were not added because their field holds
+ * something that is not an integer or would overflow, or the key is not a hash (skipped, so one
+ * bad field never leaves a batch half-written). A shard whose writer key holds this batch's number
+ * (or a higher one) is skipped; the status is Duplicate only when every shard was. A refused
+ * period (TooEarly, TooLate) still records the batch number, so a resend is a Duplicate and the
+ * caller warns once.
+ */
+export const WRITE_SCRIPT: PeriodsScript = script(
+  ACL_CHECK + `
+local k = tonumber(ARGV[6])
+if not (allowed('HINCRBY', KEYS[1], 'x', '1') and allowed('EXPIREAT', KEYS[1], '1')
+    and allowed('SET', KEYS[k + 1], '0', 'PX', '1') and allowed('GET', KEYS[k + 1])) then
+  return redis.error_reply('${PERIODS_NOPERM_REPLY}')
+end
+local seq = tonumber(ARGV[4])
+local fresh = {}
+local any = false
+for j = 1, k do
+  local written = tonumber(redis.call('GET', KEYS[k + j]))
+  fresh[j] = not (written and seq <= written)
+  any = any or fresh[j]
+end
+if not any then return {${PeriodsWriteStatus.Duplicate}} end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
+local start = tonumber(ARGV[1])
+local status = ${PeriodsWriteStatus.Written}
+if start > now + tonumber(ARGV[2]) then
+  status = ${PeriodsWriteStatus.TooEarly}
+elseif now >= tonumber(ARGV[3]) then
+  status = ${PeriodsWriteStatus.TooLate}
+end
+local result = {status}
+local pos = 7 + 2 * k
+for j = 1, k do
+  local n = tonumber(ARGV[6 + 2 * j])
+  if fresh[j] then
+    redis.call('SET', KEYS[k + j], ARGV[4], 'PX', ARGV[5])
+    if status == ${PeriodsWriteStatus.Written} then
+      local added = false
+      for i = pos, pos + 2 * n - 1, 2 do
+        local reply = redis.pcall('HINCRBY', KEYS[j], ARGV[i], ARGV[i + 1])
+        if type(reply) == 'table' and reply.err then
+          local err = reply.err
+          if not (string.find(err, 'not an integer', 1, true) or string.find(err, 'overflow', 1, true)
+              or string.find(err, 'WRONGTYPE', 1, true)) then
+            return redis.error_reply(err)
+          end
+          result[#result + 1] = ARGV[i]
+        else
+          added = true
+        end
+      end
+      -- Only a hash this script wrote gets the expiry: never shorten a foreign key's life.
+      if added then redis.call('EXPIREAT', KEYS[j], ARGV[5 + 2 * j]) end
+    end
+  end
+  pos = pos + 2 * n
+end
+return result
+`,
+);
+
+/**
+ * Read period hashes, stopping before the field budget is spent so that one call never blocks
+ * Redis for long: KEYS are hashes (of one slot on a cluster), ARGV[1] the field budget. The first
+ * key is always read. Returns `{keys read, fields of key 1, fields of key 2, …}` (each an
+ * `HGETALL` reply; a missing key reads as empty).
+ */
+export const READ_SCRIPT: PeriodsScript = script(`
+local budget = tonumber(ARGV[1])
+local out = {0}
+local total = 0
+for i, key in ipairs(KEYS) do
+  local n = redis.call('HLEN', key)
+  if i > 1 and total + n > budget then break end
+  total = total + n
+  out[#out + 1] = redis.call('HGETALL', key)
+  out[1] = i
+end
+return out
+`);
+
+/** Runs a script (EVALSHA, falling back to EVAL on NOSCRIPT): the store's, or a test client's. */
+export type EvalScript = (
+  script: PeriodsScript,
+  keys: string[],
+  args: string[],
+) => Promise<unknown>;
+
+/** One script call: its keys and arguments. */
+export interface ScriptCall {
+  /** KEYS. */
+  readonly keys: string[];
+  /** ARGV. */
+  readonly args: string[];
+}
+
+/** One batch of one (group, interval, period), numbered by its writer. */
+export interface PeriodBatch {
+  /** Group name. */
+  readonly group: string;
+  /** Interval as configured, e.g. `5m`. */
+  readonly interval: string;
+  /** Interval length in seconds. */
+  readonly intervalSeconds: number;
+  /** Start of the period the counts were logged in (UNIX s). */
+  readonly start: number;
+  /** Event ID → count. */
+  readonly counts: ReadonlyMap<string, number>;
+  /** Finished periods the group keeps (≥ 1). */
+  readonly history: number;
+  /** Shard count of (group, interval) (see `shardCount`). */
+  readonly shards: number;
+  /** How far (s) a period may start after Redis's now and still be written (writer clock ahead). */
+  readonly graceSeconds: number;
+  /** ID of the writer (one per logger instance). */
+  readonly writer: string;
+  /** The writer's number for this batch; increases with every new batch. */
+  readonly seq: number;
+}
+
+/** What a write did. */
+export interface PeriodsWriteResult {
+  /** Where the counts went, or why they did not. */
+  readonly status: PeriodsWriteStatus;
+  /** Events not added: their field holds something that is not a count, or would overflow. */
+  readonly rejected: readonly string[];
+}
+
+/**
+ * The script calls of one batch: one per shard with events when `perShard` (Redis Cluster), else
+ * one for every shard.
+ */
+export function planWrite(batch: PeriodBatch, perShard: boolean): ScriptCall[] {
+  const parts = [...splitByShard(batch.counts, batch.shards)].sort(([a], [b]) => a - b);
+  const groups = perShard ? parts.map((part) => [part]) : parts.length > 0 ? [parts] : [];
+  const head = [
+    String(batch.start),
+    String(batch.graceSeconds),
+    String(keptUntil(batch.start, batch.intervalSeconds, batch.history)),
+    String(batch.seq),
+    String(WRITER_TTL_MS),
+  ];
+  return groups.map((shards) => {
+    const keys = shards.map(([shard]) =>
+      periodKey(batch.group, batch.interval, batch.start, shard)
+    );
+    for (const [shard] of shards) {
+      keys.push(writerKey(batch.group, batch.interval, shard, batch.writer));
+    }
+    const args = [...head, String(shards.length)];
+    for (const [shard, counts] of shards) {
+      args.push(
+        String(expireAt(batch.start, batch.intervalSeconds, batch.history, shard)),
+        String(counts.size),
+      );
+    }
+    for (const [, counts] of shards) {
+      for (const [event, count] of counts) args.push(event, String(count));
+    }
+    return { keys, args };
+  });
+}
+
+/** The result of one write script call. */
+export function parseWriteReply(reply: unknown): PeriodsWriteResult {
+  const [status, ...rejected] = reply as [number, ...string[]];
+  return { status: Number(status) as PeriodsWriteStatus, rejected: rejected.map(String) };
+}
+
+/**
+ * The result of a batch from the results of its calls: refused (TooEarly/TooLate) when any call
+ * was (all calls decide on the same period), Written when any shard was written, Duplicate when
+ * every call was.
+ */
+export function combineWriteResults(results: readonly PeriodsWriteResult[]): PeriodsWriteResult {
+  const rejected = results.flatMap((result) => result.rejected);
+  const refused = results.find((result) =>
+    result.status === PeriodsWriteStatus.TooEarly || result.status === PeriodsWriteStatus.TooLate
+  );
+  if (refused !== undefined) return { status: refused.status, rejected };
+  const written = results.some((result) => result.status === PeriodsWriteStatus.Written);
+  return {
+    status: written || results.length === 0
+      ? PeriodsWriteStatus.Written
+      : PeriodsWriteStatus.Duplicate,
+    rejected,
+  };
+}
+
+/**
+ * Write one batch: split per shard, one call per shard on a cluster (`perShard`), one call
+ * otherwise. The calls are sent together (pipelined by the client). A call that fails rejects the
+ * whole write: resend the same batch with the same number, and shards already written are skipped.
+ */
+export async function writeBatch(
+  evalScript: EvalScript,
+  batch: PeriodBatch,
+  perShard: boolean,
+): Promise<PeriodsWriteResult> {
+  const calls = planWrite(batch, perShard);
+  const replies = await Promise.all(
+    calls.map((call) => evalScript(WRITE_SCRIPT, call.keys, call.args)),
+  );
+  return combineWriteResults(replies.map(parseWriteReply));
+}
+
+const INTEGER = /^-?\d+$/;
+
+/** Fields one read call may return before it stops (bounds the time Redis is busy per call). */
+export const READ_FIELD_BUDGET = 20_000;
+
+/** What to read: `starts` of (group, interval), each from `shards` shards. */
+export interface PeriodsRead {
+  /** Group name. */
+  readonly group: string;
+  /** Interval as configured. */
+  readonly interval: string;
+  /** Period starts (UNIX s), in the order the result lists them. */
+  readonly starts: readonly number[];
+  /** Shard count of (group, interval). */
+  readonly shards: number;
+}
+
+/** Counts of one period: event → count (summed over its shards). */
+export interface PeriodCounts {
+  /** Start of the period (UNIX s). */
+  readonly start: number;
+  /** Event ID → count. Fields whose value is not an integer are left out. */
+  readonly counts: Map<string, number>;
+}
+
+/**
+ * Read periods: one call per shard on a cluster (`perShard`: every period of a shard is in its
+ * slot), one call for everything otherwise; a call that hits the field budget is continued with
+ * the keys it did not read. Returns one entry per start, in the order asked.
+ */
+export async function readPeriods(
+  evalScript: EvalScript,
+  read: PeriodsRead,
+  perShard: boolean,
+  fieldBudget = READ_FIELD_BUDGET,
+): Promise<PeriodCounts[]> {
+  const result = read.starts.map((start) => ({ start, counts: new Map<string, number>() }));
+  const targets: { key: string; index: number }[][] = [];
+  for (let shard = 0; shard < read.shards; shard++) {
+    const keys = read.starts.map((start, index) => ({
+      key: periodKey(read.group, read.interval, start, shard),
+      index,
+    }));
+    if (perShard || targets.length === 0) targets.push(keys);
+    else targets[0].push(...keys);
+  }
+  await Promise.all(targets.map(async (keys) => {
+    let rest = keys;
+    while (rest.length > 0) {
+      const reply = await evalScript(READ_SCRIPT, rest.map((target) => target.key), [
+        String(fieldBudget),
+      ]) as unknown[];
+      const done = Number(reply[0]);
+      for (let i = 0; i < done; i++) {
+        const fields = reply[i + 1] as string[];
+        const counts = result[rest[i].index].counts;
+        for (let f = 0; f < fields.length; f += 2) {
+          if (!INTEGER.test(fields[f + 1])) continue;
+          const value = Number(fields[f + 1]);
+          counts.set(fields[f], (counts.get(fields[f]) ?? 0) + value);
+        }
+      }
+      rest = rest.slice(done);
+    }
+  }));
+  return result;
+}

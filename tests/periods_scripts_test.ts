@@ -1,0 +1,315 @@
+/**
+ * The periods layout's scripts against real servers: one redis-server, and a 3-master Redis
+ * Cluster for the per-shard calls. Scripts are sent by a plain node-redis client here; the store
+ * sends them the same way behind the layout seam.
+ */
+import assert from "node:assert/strict";
+import { createCluster } from "@redis/client";
+import {
+  expireAt,
+  periodKey,
+  shardOf,
+  WRITER_TTL_MS,
+  writerKey,
+} from "../lib/layouts/periods_keys.ts";
+import {
+  type EvalScript,
+  type PeriodBatch,
+  PeriodsWriteStatus,
+  planWrite,
+  readPeriods,
+  writeBatch,
+} from "../lib/layouts/periods_scripts.ts";
+import { startCluster } from "./_cluster.ts";
+import { type RawClient, withRedis } from "./_redis.ts";
+
+interface ScriptClient {
+  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
+/** An {@link EvalScript} over a node-redis client (EVALSHA, then EVAL on NOSCRIPT), counting calls. */
+function evalWith(client: ScriptClient): EvalScript & { calls: number } {
+  const run = async (script: { source: string; sha: string }, keys: string[], args: string[]) => {
+    run.calls++;
+    try {
+      return await client.evalSha(script.sha, { keys, arguments: args });
+    } catch (error) {
+      if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
+      return await client.eval(script.source, { keys, arguments: args });
+    }
+  };
+  run.calls = 0;
+  return run;
+}
+
+async function redisNow(raw: RawClient): Promise<number> {
+  const [seconds] = await raw.sendCommand(["TIME"]) as string[];
+  return Number(seconds);
+}
+
+function batch(
+  overrides: Partial<PeriodBatch> & Pick<PeriodBatch, "start" | "counts">,
+): PeriodBatch {
+  return {
+    group: "web",
+    interval: "1m",
+    intervalSeconds: 60,
+    history: 3,
+    shards: 8,
+    graceSeconds: 2,
+    writer: "w1",
+    seq: 1,
+    ...overrides,
+  };
+}
+
+function events(n: number, prefix = "e"): Map<string, number> {
+  return new Map(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, (i % 7) + 1]));
+}
+
+Deno.test("periods writeBatch(): one atomic call per batch on one Redis, read back exactly", async () => {
+  await withRedis(async (server) => {
+    const raw = await server.client();
+    const run = evalWith(raw);
+    const start = Math.floor(await redisNow(raw) / 60) * 60;
+    const counts = events(1000);
+    const result = await writeBatch(run, batch({ start, counts }), false);
+    assert.deepEqual(result, { status: PeriodsWriteStatus.Written, rejected: [] });
+    assert.equal(run.calls, 1);
+    // Only shard hashes and writer keys exist: 8 + 8 keys.
+    const keys = (await raw.keys("*")).sort();
+    const expected = [];
+    for (let shard = 0; shard < 8; shard++) {
+      expected.push(periodKey("web", "1m", start, shard), writerKey("web", "1m", shard, "w1"));
+    }
+    assert.deepEqual(keys, expected.sort());
+    for (let shard = 0; shard < 8; shard++) {
+      const key = periodKey("web", "1m", start, shard);
+      assert.equal(await raw.expireTime(key), expireAt(start, 60, 3, shard));
+      const fields = await raw.hGetAll(key);
+      for (const [event, count] of Object.entries(fields)) {
+        assert.equal(shardOf(event, 8), shard);
+        assert.equal(Number(count), counts.get(event));
+      }
+      const ttl = await raw.pTTL(writerKey("web", "1m", shard, "w1"));
+      assert.ok(ttl > WRITER_TTL_MS - 60_000 && ttl <= WRITER_TTL_MS, `writer TTL ${ttl}`);
+    }
+    const [period] = await readPeriods(run, {
+      group: "web",
+      interval: "1m",
+      starts: [start],
+      shards: 8,
+    }, false);
+    assert.deepEqual(period.counts, counts);
+  });
+});
+
+Deno.test("periods writeBatch(): a resent batch is a Duplicate, the next number is written", async () => {
+  await withRedis(async (server) => {
+    const raw = await server.client();
+    const run = evalWith(raw);
+    const start = Math.floor(await redisNow(raw) / 60) * 60;
+    const first = batch({ start, counts: events(50), seq: 7 });
+    assert.equal((await writeBatch(run, first, false)).status, PeriodsWriteStatus.Written);
+    assert.equal((await writeBatch(run, first, false)).status, PeriodsWriteStatus.Duplicate);
+    // An older number (it can only be a resend) is a Duplicate too.
+    assert.equal(
+      (await writeBatch(run, { ...first, seq: 6 }, false)).status,
+      PeriodsWriteStatus.Duplicate,
+    );
+    // Another writer's batch with the same number is its own.
+    assert.equal(
+      (await writeBatch(run, { ...first, writer: "w2" }, false)).status,
+      PeriodsWriteStatus.Written,
+    );
+    assert.equal(
+      (await writeBatch(run, { ...first, seq: 8 }, false)).status,
+      PeriodsWriteStatus.Written,
+    );
+    const [period] = await readPeriods(
+      run,
+      { group: "web", interval: "1m", starts: [start], shards: 8 },
+      false,
+    );
+    assert.deepEqual(period.counts, new Map([...events(50)].map(([e, c]) => [e, 3 * c])));
+  });
+});
+
+Deno.test("periods writeBatch(): a period too far ahead or past retention is refused on Redis's clock", async () => {
+  await withRedis(async (server) => {
+    const raw = await server.client();
+    const run = evalWith(raw);
+    const now = await redisNow(raw);
+    const current = Math.floor(now / 60) * 60;
+    const early = batch({ start: current + 600, counts: events(5), seq: 1 });
+    assert.deepEqual(await writeBatch(run, early, false), {
+      status: PeriodsWriteStatus.TooEarly,
+      rejected: [],
+    });
+    // Retention 3 finished periods: the 4th before the current one is gone.
+    const late = batch({ start: current - 4 * 60, counts: events(5), seq: 2 });
+    assert.equal((await writeBatch(run, late, false)).status, PeriodsWriteStatus.TooLate);
+    // The resend of a refused batch is a Duplicate: the caller warns once.
+    assert.equal((await writeBatch(run, late, false)).status, PeriodsWriteStatus.Duplicate);
+    // The 3rd finished period and the next one within the grace are written.
+    const kept = batch({
+      start: current - 3 * 60,
+      counts: events(5),
+      seq: 3,
+    });
+    assert.equal((await writeBatch(run, kept, false)).status, PeriodsWriteStatus.Written);
+    const next = batch({
+      start: current + 60,
+      counts: events(5),
+      graceSeconds: 120,
+      seq: 4,
+    });
+    assert.equal((await writeBatch(run, next, false)).status, PeriodsWriteStatus.Written);
+    for (const start of [current + 600, current - 240]) {
+      for (let shard = 0; shard < 8; shard++) {
+        assert.equal(await raw.exists(periodKey("web", "1m", start, shard)), 0);
+      }
+    }
+  });
+});
+
+Deno.test("periods writeBatch(): fields that are not counts are listed, not written, the rest is", async () => {
+  await withRedis(async (server) => {
+    const raw = await server.client();
+    const run = evalWith(raw);
+    const start = Math.floor(await redisNow(raw) / 60) * 60;
+    const counts = new Map([["good", 1], ["text", 1], ["big", 1]]);
+    const one = { start, counts, shards: 1 };
+    await raw.hSet(periodKey("web", "1m", start, 0), { text: "abc", big: "9223372036854775807" });
+    const result = await writeBatch(run, batch(one), false);
+    assert.equal(result.status, PeriodsWriteStatus.Written);
+    assert.deepEqual([...result.rejected].sort(), ["big", "text"]);
+    assert.deepEqual({ ...await raw.hGetAll(periodKey("web", "1m", start, 0)) }, {
+      text: "abc",
+      big: "9223372036854775807",
+      good: "1",
+    });
+    const [period] = await readPeriods(run, {
+      group: "web",
+      interval: "1m",
+      starts: [start],
+      shards: 1,
+    }, false);
+    // "abc" is not a count: left out of the read.
+    assert.deepEqual(period.counts, new Map([["big", 9223372036854775807], ["good", 1]]));
+    // A key of another type is left alone, and its life is not shortened.
+    await raw.set(periodKey("web", "1h", start, 0), "foreign");
+    const foreign = await writeBatch(
+      run,
+      batch({ ...one, interval: "1h", intervalSeconds: 3600 }),
+      false,
+    );
+    assert.deepEqual([...foreign.rejected].sort(), ["big", "good", "text"]);
+    assert.equal(await raw.get(periodKey("web", "1h", start, 0)), "foreign");
+    assert.equal(await raw.ttl(periodKey("web", "1h", start, 0)), -1);
+  });
+});
+
+Deno.test("periods writeBatch(): hostile event IDs only ever become hash fields", async () => {
+  await withRedis(async (server) => {
+    const raw = await server.client();
+    const run = evalWith(raw);
+    const start = Math.floor(await redisNow(raw) / 60) * 60;
+    const hostile = [
+      "}{web:1m:0}:p:0",
+      "*",
+      "a\r\nFLUSHALL\r\n",
+      "<script>alert(1)</script>",
+      "😀",
+      "x".repeat(10_000),
+      "",
+      "@ts",
+    ];
+    const counts = new Map(hostile.map((id, i) => [id, i + 1]));
+    await writeBatch(run, batch({ start, counts }), false);
+    const keys = await raw.keys("*");
+    for (const key of keys) assert.match(key, /^\{web:1m:[0-7]\}:[pw]:(\d+|w1)$/);
+    const [period] = await readPeriods(run, {
+      group: "web",
+      interval: "1m",
+      starts: [start],
+      shards: 8,
+    }, false);
+    assert.deepEqual(period.counts, counts);
+  });
+});
+
+Deno.test("periods readPeriods(): many periods, oldest first, in calls bounded by the field budget", async () => {
+  await withRedis(async (server) => {
+    const raw = await server.client();
+    const run = evalWith(raw);
+    const current = Math.floor(await redisNow(raw) / 60) * 60;
+    const starts = [4, 3, 2, 1, 0].map((k) => current - k * 60);
+    for (const [index, start] of starts.entries()) {
+      await writeBatch(
+        run,
+        batch({ start, counts: events(100, `p${index}-`), history: 5, shards: 2, seq: index }),
+        false,
+      );
+    }
+    run.calls = 0;
+    // 5 periods × 2 shards of ~50 fields; a budget of 120 fields reads 2 or 3 keys per call.
+    const periods = await readPeriods(
+      run,
+      {
+        group: "web",
+        interval: "1m",
+        starts: [...starts, current + 60],
+        shards: 2,
+      },
+      false,
+      120,
+    );
+    assert.ok(run.calls >= 4, `${run.calls} calls`);
+    assert.deepEqual(periods.map((period) => period.start), [...starts, current + 60]);
+    for (const [index, period] of periods.entries()) {
+      assert.deepEqual(period.counts, index < 5 ? events(100, `p${index}-`) : new Map());
+    }
+  });
+});
+
+Deno.test("periods layout on a 3-master Redis Cluster: one call per shard, spread over every master", async () => {
+  const cluster = await startCluster();
+  const client = createCluster({
+    rootNodes: cluster.nodes.map((node) => ({ url: node.url })),
+  });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    const run = evalWith(client);
+    const raw = await cluster.nodes[0].client();
+    const start = Math.floor(await redisNow(raw) / 60) * 60;
+    const counts = events(10_000);
+    const hot = batch({ start, counts, shards: 16 });
+    assert.equal(planWrite(hot, true).length, 16);
+    const result = await writeBatch(run, hot, true);
+    assert.deepEqual(result, { status: PeriodsWriteStatus.Written, rejected: [] });
+    assert.equal(run.calls, 16);
+    // The one hot group's keys sit on every master.
+    const perNode = [];
+    for (const node of cluster.nodes) {
+      perNode.push(Number(await (await node.client()).sendCommand(["DBSIZE"])));
+    }
+    assert.equal(perNode.reduce((a, b) => a + b, 0), 32);
+    assert.ok(perNode.every((keys) => keys > 0), `keys per master: ${perNode}`);
+    // Resent after a lost reply: every shard is skipped.
+    assert.equal((await writeBatch(run, hot, true)).status, PeriodsWriteStatus.Duplicate);
+    const [period, empty] = await readPeriods(run, {
+      group: "web",
+      interval: "1m",
+      starts: [start, start - 60],
+      shards: 16,
+    }, true);
+    assert.deepEqual(period.counts, counts);
+    assert.equal(empty.counts.size, 0);
+  } finally {
+    await client.close();
+    await cluster.stop();
+  }
+});
