@@ -48,6 +48,27 @@ function fnvBytes(bytes: number[]): number {
   return hash;
 }
 
+Deno.test("fnv1a32() hashes exactly the bytes TextEncoder gives, lone surrogates included", () => {
+  const texts = [
+    "plain",
+    "ünïcödé",
+    "中文字符",
+    "a😀b🎉",
+    "\ud800",
+    "x\udc00y",
+    "\ud83d",
+    "\udbff\udfff",
+    "\u0000\u007f\u0080\u07ff\u0800\uffff",
+  ];
+  for (const text of texts) {
+    assert.equal(
+      fnv1a32(text),
+      fnvBytes([...new TextEncoder().encode(text)]),
+      JSON.stringify(text),
+    );
+  }
+});
+
 Deno.test("shardOf() is stable, in range, and spreads IDs evenly", () => {
   assert.equal(shardOf("anything", 1), 0);
   // Pinned values: changing the shard function would misplace every stored count.

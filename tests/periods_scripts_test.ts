@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createCluster } from "@redis/client";
 import {
+  batchWriterKey,
   expireAt,
   periodKey,
   shardOf,
@@ -13,11 +14,13 @@ import {
   writerKey,
 } from "../lib/layouts/periods_keys.ts";
 import {
-  type EvalScript,
   type PeriodBatch,
+  type PeriodsRedis,
+  type PeriodsScript,
   PeriodsWriteStatus,
   planWrite,
   readPeriods,
+  WRITE_SCRIPT,
   writeBatch,
 } from "../lib/layouts/periods_scripts.ts";
 import { startCluster } from "./_cluster.ts";
@@ -26,21 +29,29 @@ import { type RawClient, withRedis } from "./_redis.ts";
 interface ScriptClient {
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  hGetAll(key: string): Promise<Record<string, string>>;
 }
 
-/** An {@link EvalScript} over a node-redis client (EVALSHA, then EVAL on NOSCRIPT), counting calls. */
-function evalWith(client: ScriptClient): EvalScript & { calls: number } {
-  const run = async (script: { source: string; sha: string }, keys: string[], args: string[]) => {
-    run.calls++;
-    try {
-      return await client.evalSha(script.sha, { keys, arguments: args });
-    } catch (error) {
-      if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
-      return await client.eval(script.source, { keys, arguments: args });
-    }
+/** {@link PeriodsRedis} over a node-redis client (EVALSHA, then EVAL on NOSCRIPT), counting calls. */
+function evalWith(client: ScriptClient): PeriodsRedis & { calls: number; hashReads: number } {
+  const redis = {
+    calls: 0,
+    hashReads: 0,
+    async evalScript(script: PeriodsScript, keys: string[], args: string[]) {
+      redis.calls++;
+      try {
+        return await client.evalSha(script.sha, { keys, arguments: args });
+      } catch (error) {
+        if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
+        return await client.eval(script.source, { keys, arguments: args });
+      }
+    },
+    hGetAll(key: string) {
+      redis.hashReads++;
+      return client.hGetAll(key);
+    },
   };
-  run.calls = 0;
-  return run;
+  return redis;
 }
 
 async function redisNow(raw: RawClient): Promise<number> {
@@ -77,12 +88,10 @@ Deno.test("periods writeBatch(): one atomic call per batch on one Redis, read ba
     const result = await writeBatch(run, batch({ start, counts }), false);
     assert.deepEqual(result, { status: PeriodsWriteStatus.Written, rejected: [] });
     assert.equal(run.calls, 1);
-    // Only shard hashes and writer keys exist: 8 + 8 keys.
+    // Only the 8 shard hashes and the writer's key exist.
     const keys = (await raw.keys("*")).sort();
-    const expected = [];
-    for (let shard = 0; shard < 8; shard++) {
-      expected.push(periodKey("web", "1m", start, shard), writerKey("web", "1m", shard, "w1"));
-    }
+    const expected = [batchWriterKey("web", "1m", "w1")];
+    for (let shard = 0; shard < 8; shard++) expected.push(periodKey("web", "1m", start, shard));
     assert.deepEqual(keys, expected.sort());
     for (let shard = 0; shard < 8; shard++) {
       const key = periodKey("web", "1m", start, shard);
@@ -92,9 +101,9 @@ Deno.test("periods writeBatch(): one atomic call per batch on one Redis, read ba
         assert.equal(shardOf(event, 8), shard);
         assert.equal(Number(count), counts.get(event));
       }
-      const ttl = await raw.pTTL(writerKey("web", "1m", shard, "w1"));
-      assert.ok(ttl > WRITER_TTL_MS - 60_000 && ttl <= WRITER_TTL_MS, `writer TTL ${ttl}`);
     }
+    const ttl = await raw.pTTL(batchWriterKey("web", "1m", "w1"));
+    assert.ok(ttl > WRITER_TTL_MS - 60_000 && ttl <= WRITER_TTL_MS, `writer TTL ${ttl}`);
     const [period] = await readPeriods(run, {
       group: "web",
       interval: "1m",
@@ -133,6 +142,36 @@ Deno.test("periods writeBatch(): a resent batch is a Duplicate, the next number 
       false,
     );
     assert.deepEqual(period.counts, new Map([...events(50)].map(([e, c]) => [e, 3 * c])));
+  });
+});
+
+Deno.test("periods writeBatch(): per-shard calls resent after a partial failure add each shard once", async () => {
+  await withRedis(async (server) => {
+    const raw = await server.client();
+    const run = evalWith(raw);
+    const start = Math.floor(await redisNow(raw) / 60) * 60;
+    const counts = events(400);
+    const hot = batch({ start, counts, seq: 3 });
+    const calls = planWrite(hot, true);
+    assert.equal(calls.length, 8);
+    // The first attempt reached Redis for 3 shards only (the connection broke).
+    for (const call of calls.slice(0, 3)) {
+      await run.evalScript(WRITE_SCRIPT, call.keys, call.args);
+    }
+    assert.deepEqual(await writeBatch(run, hot, true), {
+      status: PeriodsWriteStatus.Written,
+      rejected: [],
+    });
+    for (let shard = 0; shard < 8; shard++) {
+      assert.equal(await raw.get(writerKey("web", "1m", shard, "w1")), "3");
+    }
+    assert.equal((await writeBatch(run, hot, true)).status, PeriodsWriteStatus.Duplicate);
+    const [period] = await readPeriods(
+      run,
+      { group: "web", interval: "1m", starts: [start], shards: 8 },
+      true,
+    );
+    assert.deepEqual(period.counts, counts);
   });
 });
 
@@ -229,7 +268,7 @@ Deno.test("periods writeBatch(): hostile event IDs only ever become hash fields"
     const counts = new Map(hostile.map((id, i) => [id, i + 1]));
     await writeBatch(run, batch({ start, counts }), false);
     const keys = await raw.keys("*");
-    for (const key of keys) assert.match(key, /^\{web:1m:[0-7]\}:[pw]:(\d+|w1)$/);
+    for (const key of keys) assert.match(key, /^\{web:1m(:[0-7]\}:p:\d+|\}:w:w1)$/);
     const [period] = await readPeriods(run, {
       group: "web",
       interval: "1m",
@@ -246,30 +285,26 @@ Deno.test("periods readPeriods(): many periods, oldest first, in calls bounded b
     const run = evalWith(raw);
     const current = Math.floor(await redisNow(raw) / 60) * 60;
     const starts = [4, 3, 2, 1, 0].map((k) => current - k * 60);
+    // Period 2 is big: ~300 fields per shard, more than the budget of 120.
+    const size = (index: number) => index === 2 ? 600 : 100;
     for (const [index, start] of starts.entries()) {
-      await writeBatch(
-        run,
-        batch({ start, counts: events(100, `p${index}-`), history: 5, shards: 2, seq: index }),
-        false,
-      );
+      const counts = events(size(index), `p${index}-`);
+      await writeBatch(run, batch({ start, counts, history: 5, shards: 2, seq: index }), false);
     }
     run.calls = 0;
-    // 5 periods × 2 shards of ~50 fields; a budget of 120 fields reads 2 or 3 keys per call.
+    // 4 periods × 2 shards of ~50 fields through the script (2 of them per call at most: 4 calls),
+    // the big period's 2 shards with HGETALL; an empty period after them.
     const periods = await readPeriods(
       run,
-      {
-        group: "web",
-        interval: "1m",
-        starts: [...starts, current + 60],
-        shards: 2,
-      },
+      { group: "web", interval: "1m", starts: [...starts, current + 60], shards: 2 },
       false,
       120,
     );
-    assert.ok(run.calls >= 4, `${run.calls} calls`);
+    assert.equal(run.calls, 4);
+    assert.equal(run.hashReads, 2);
     assert.deepEqual(periods.map((period) => period.start), [...starts, current + 60]);
     for (const [index, period] of periods.entries()) {
-      assert.deepEqual(period.counts, index < 5 ? events(100, `p${index}-`) : new Map());
+      assert.deepEqual(period.counts, index < 5 ? events(size(index), `p${index}-`) : new Map());
     }
   });
 });

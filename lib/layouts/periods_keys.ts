@@ -4,6 +4,7 @@
  *
  * - `{<group>:<interval>:<shard>}:p:<start>`  counts of the period starting at `<start>` (UNIX s)
  * - `{<group>:<interval>:<shard>}:w:<writer>` highest batch number `<writer>` wrote to that shard
+ *   (Redis Cluster), or `{<group>:<interval>}:w:<writer>` to the whole (group, interval) (one Redis)
  *
  * The Redis Cluster hash tag is `{<group>:<interval>:<shard>}`: every key of one shard (all its
  * periods and its writers' numbers) is in one hash slot, so the write script can check and record
@@ -55,12 +56,51 @@ export function writerKey(group: string, interval: string, shard: number, writer
   return `${shardTag(group, interval, shard)}:w:${writer}`;
 }
 
-/** 32-bit FNV-1a of the UTF-8 bytes of `text` (stable across runtimes, versions and machines). */
+/**
+ * Key of `writer`'s highest batch number written to (group, interval) on one Redis (not a
+ * cluster), where a batch's shards are written in one atomic call: one key instead of one per shard.
+ */
+export function batchWriterKey(group: string, interval: string, writer: string): string {
+  return `{${group}:${interval}}:w:${writer}`;
+}
+
+/**
+ * 32-bit FNV-1a of the UTF-8 bytes of `text` (stable across runtimes, versions and machines). The
+ * bytes are those `TextEncoder` gives (a lone surrogate is U+FFFD), computed without allocating:
+ * this runs once per event of every write.
+ */
 export function fnv1a32(text: string): number {
   let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(text)) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193);
+  const byte = (value: number) => {
+    hash = Math.imul(hash ^ value, 0x01000193);
+  };
+  for (let i = 0; i < text.length; i++) {
+    let code = text.charCodeAt(i);
+    if (code < 0x80) {
+      hash = Math.imul(hash ^ code, 0x01000193);
+      continue;
+    }
+    if (code < 0x800) {
+      byte(0xc0 | (code >> 6));
+      byte(0x80 | (code & 0x3f));
+      continue;
+    }
+    if (code >= 0xd800 && code <= 0xdfff) {
+      const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+      if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+        byte(0xf0 | (code >> 18));
+        byte(0x80 | ((code >> 12) & 0x3f));
+        byte(0x80 | ((code >> 6) & 0x3f));
+        byte(0x80 | (code & 0x3f));
+        continue;
+      }
+      code = 0xfffd;
+    }
+    byte(0xe0 | (code >> 12));
+    byte(0x80 | ((code >> 6) & 0x3f));
+    byte(0x80 | (code & 0x3f));
   }
   return hash >>> 0;
 }

@@ -10,6 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import {
+  batchWriterKey,
   expireAt,
   keptUntil,
   periodKey,
@@ -58,7 +59,8 @@ end
  * Add the counts of one batch of one (group, interval, period) to k shards, exactly once per
  * (writer, shard, batch number), deciding on Redis's clock whether the period may be written.
  *
- * KEYS: the k shard hashes of the period, then the k writer keys of the same shards.
+ * KEYS: the k shard hashes of the period, then the writer's key of each shard (on a cluster), or
+ * one writer key for all of them (on one Redis, where the k shards are written atomically).
  * ARGV: period start, grace (s), kept-until (s), batch number, writer key TTL (ms), k, then per
  * shard its EXPIREAT time and its number of events n_j, then per shard its n_j event, count pairs.
  *
@@ -72,6 +74,7 @@ end
 export const WRITE_SCRIPT: PeriodsScript = script(
   ACL_CHECK + `
 local k = tonumber(ARGV[6])
+local m = #KEYS - k
 if not (allowed('HINCRBY', KEYS[1], 'x', '1') and allowed('EXPIREAT', KEYS[1], '1')
     and allowed('SET', KEYS[k + 1], '0', 'PX', '1') and allowed('GET', KEYS[k + 1])) then
   return redis.error_reply('${PERIODS_NOPERM_REPLY}')
@@ -79,7 +82,7 @@ end
 local seq = tonumber(ARGV[4])
 local fresh = {}
 local any = false
-for j = 1, k do
+for j = 1, m do
   local written = tonumber(redis.call('GET', KEYS[k + j]))
   fresh[j] = not (written and seq <= written)
   any = any or fresh[j]
@@ -95,29 +98,29 @@ elseif now >= tonumber(ARGV[3]) then
   status = ${PeriodsWriteStatus.TooLate}
 end
 local result = {status}
+for j = 1, m do
+  if fresh[j] then redis.call('SET', KEYS[k + j], ARGV[4], 'PX', ARGV[5]) end
+end
 local pos = 7 + 2 * k
 for j = 1, k do
   local n = tonumber(ARGV[6 + 2 * j])
-  if fresh[j] then
-    redis.call('SET', KEYS[k + j], ARGV[4], 'PX', ARGV[5])
-    if status == ${PeriodsWriteStatus.Written} then
-      local added = false
-      for i = pos, pos + 2 * n - 1, 2 do
-        local reply = redis.pcall('HINCRBY', KEYS[j], ARGV[i], ARGV[i + 1])
-        if type(reply) == 'table' and reply.err then
-          local err = reply.err
-          if not (string.find(err, 'not an integer', 1, true) or string.find(err, 'overflow', 1, true)
-              or string.find(err, 'WRONGTYPE', 1, true)) then
-            return redis.error_reply(err)
-          end
-          result[#result + 1] = ARGV[i]
-        else
-          added = true
+  if fresh[m == 1 and 1 or j] and status == ${PeriodsWriteStatus.Written} then
+    local added = false
+    for i = pos, pos + 2 * n - 1, 2 do
+      local reply = redis.pcall('HINCRBY', KEYS[j], ARGV[i], ARGV[i + 1])
+      if type(reply) == 'table' and reply.err then
+        local err = reply.err
+        if not (string.find(err, 'not an integer', 1, true) or string.find(err, 'overflow', 1, true)
+            or string.find(err, 'WRONGTYPE', 1, true)) then
+          return redis.error_reply(err)
         end
+        result[#result + 1] = ARGV[i]
+      else
+        added = true
       end
-      -- Only a hash this script wrote gets the expiry: never shorten a foreign key's life.
-      if added then redis.call('EXPIREAT', KEYS[j], ARGV[5 + 2 * j]) end
     end
+    -- Only a hash this script wrote gets the expiry: never shorten a foreign key's life.
+    if added then redis.call('EXPIREAT', KEYS[j], ARGV[5 + 2 * j]) end
   end
   pos = pos + 2 * n
 end
@@ -126,31 +129,38 @@ return result
 );
 
 /**
- * Read period hashes, stopping before the field budget is spent so that one call never blocks
- * Redis for long: KEYS are hashes (of one slot on a cluster), ARGV[1] the field budget. The first
- * key is always read. Returns `{keys read, fields of key 1, fields of key 2, …}` (each an
- * `HGETALL` reply; a missing key reads as empty).
+ * Read small period hashes in one call, leaving big ones to plain `HGETALL`s: converting a reply
+ * to Lua and back costs about a microsecond per field, so a call reads keys until the field budget
+ * would be spent. KEYS are hashes (of one slot on a cluster), ARGV[1] the field budget. Returns
+ * `{keys consumed, {indices of keys too big for the budget, not read}, fields of each read key…}`
+ * (each an `HGETALL` reply; a missing key reads as empty). At least one key is always consumed.
  */
 export const READ_SCRIPT: PeriodsScript = script(`
 local budget = tonumber(ARGV[1])
-local out = {0}
+local big = {}
+local out = {0, big}
 local total = 0
 for i, key in ipairs(KEYS) do
   local n = redis.call('HLEN', key)
-  if i > 1 and total + n > budget then break end
-  total = total + n
-  out[#out + 1] = redis.call('HGETALL', key)
+  if n > budget then
+    big[#big + 1] = i
+  else
+    if total + n > budget then break end
+    total = total + n
+    out[#out + 1] = redis.call('HGETALL', key)
+  end
   out[1] = i
 end
 return out
 `);
 
-/** Runs a script (EVALSHA, falling back to EVAL on NOSCRIPT): the store's, or a test client's. */
-export type EvalScript = (
-  script: PeriodsScript,
-  keys: string[],
-  args: string[],
-) => Promise<unknown>;
+/** What the periods layout needs of a Redis connection (the store's, or a test's client). */
+export interface PeriodsRedis {
+  /** Run a script: EVALSHA, falling back to EVAL on NOSCRIPT; routed by its first key on a cluster. */
+  evalScript(script: PeriodsScript, keys: string[], args: string[]): Promise<unknown>;
+  /** `HGETALL key`: field → value (an object without prototype, as node-redis returns it). */
+  hGetAll(key: string): Promise<Record<string, string>>;
+}
 
 /** One script call: its keys and arguments. */
 export interface ScriptCall {
@@ -193,8 +203,8 @@ export interface PeriodsWriteResult {
 }
 
 /**
- * The script calls of one batch: one per shard with events when `perShard` (Redis Cluster), else
- * one for every shard.
+ * The script calls of one batch: one per shard with events when `perShard` (Redis Cluster: each
+ * with the writer key of its shard), else one for every shard (with one writer key).
  */
 export function planWrite(batch: PeriodBatch, perShard: boolean): ScriptCall[] {
   const parts = [...splitByShard(batch.counts, batch.shards)].sort(([a], [b]) => a - b);
@@ -210,8 +220,12 @@ export function planWrite(batch: PeriodBatch, perShard: boolean): ScriptCall[] {
     const keys = shards.map(([shard]) =>
       periodKey(batch.group, batch.interval, batch.start, shard)
     );
-    for (const [shard] of shards) {
-      keys.push(writerKey(batch.group, batch.interval, shard, batch.writer));
+    if (perShard) {
+      for (const [shard] of shards) {
+        keys.push(writerKey(batch.group, batch.interval, shard, batch.writer));
+      }
+    } else {
+      keys.push(batchWriterKey(batch.group, batch.interval, batch.writer));
     }
     const args = [...head, String(shards.length)];
     for (const [shard, counts] of shards) {
@@ -259,21 +273,24 @@ export function combineWriteResults(results: readonly PeriodsWriteResult[]): Per
  * whole write: resend the same batch with the same number, and shards already written are skipped.
  */
 export async function writeBatch(
-  evalScript: EvalScript,
+  redis: PeriodsRedis,
   batch: PeriodBatch,
   perShard: boolean,
 ): Promise<PeriodsWriteResult> {
   const calls = planWrite(batch, perShard);
   const replies = await Promise.all(
-    calls.map((call) => evalScript(WRITE_SCRIPT, call.keys, call.args)),
+    calls.map((call) => redis.evalScript(WRITE_SCRIPT, call.keys, call.args)),
   );
   return combineWriteResults(replies.map(parseWriteReply));
 }
 
-const INTEGER = /^-?\d+$/;
+/**
+ * Fields one read script call may return before it stops (about 4 ms of Redis's time, measured
+ * in bench/periods.ts); a bigger hash is read alone with `HGETALL` (bounded by the shard size).
+ */
+export const READ_FIELD_BUDGET = 4096;
 
-/** Fields one read call may return before it stops (bounds the time Redis is busy per call). */
-export const READ_FIELD_BUDGET = 20_000;
+const INTEGER = /^-?\d+$/;
 
 /** What to read: `starts` of (group, interval), each from `shards` shards. */
 export interface PeriodsRead {
@@ -295,13 +312,26 @@ export interface PeriodCounts {
   readonly counts: Map<string, number>;
 }
 
+function addFields(counts: Map<string, number>, fields: Iterable<[string, string]>): void {
+  for (const [event, text] of fields) {
+    if (!INTEGER.test(text)) continue;
+    counts.set(event, (counts.get(event) ?? 0) + Number(text));
+  }
+}
+
+function* pairs(flat: readonly string[]): Generator<[string, string]> {
+  for (let i = 0; i < flat.length; i += 2) yield [flat[i], flat[i + 1]];
+}
+
 /**
- * Read periods: one call per shard on a cluster (`perShard`: every period of a shard is in its
- * slot), one call for everything otherwise; a call that hits the field budget is continued with
- * the keys it did not read. Returns one entry per start, in the order asked.
+ * Read periods: small hashes through the read script, one call per shard on a cluster
+ * (`perShard`: every period of a shard is in its slot) or one for everything otherwise, continued
+ * while keys are left; hashes bigger than the budget with one `HGETALL` each. Calls go one at a
+ * time, so another client of Redis never waits longer than one call. Returns one entry per
+ * start, in the order asked, each shard's fields added up.
  */
 export async function readPeriods(
-  evalScript: EvalScript,
+  redis: PeriodsRedis,
   read: PeriodsRead,
   perShard: boolean,
   fieldBudget = READ_FIELD_BUDGET,
@@ -316,24 +346,27 @@ export async function readPeriods(
     if (perShard || targets.length === 0) targets.push(keys);
     else targets[0].push(...keys);
   }
-  await Promise.all(targets.map(async (keys) => {
+  // One call at a time: pipelined, Redis would run the calls back to back and keep every other
+  // client waiting for all of them; one by one, each waits at most one call's time.
+  const big: { key: string; index: number }[] = [];
+  for (const keys of targets) {
     let rest = keys;
     while (rest.length > 0) {
-      const reply = await evalScript(READ_SCRIPT, rest.map((target) => target.key), [
+      const reply = await redis.evalScript(READ_SCRIPT, rest.map((target) => target.key), [
         String(fieldBudget),
       ]) as unknown[];
-      const done = Number(reply[0]);
-      for (let i = 0; i < done; i++) {
-        const fields = reply[i + 1] as string[];
-        const counts = result[rest[i].index].counts;
-        for (let f = 0; f < fields.length; f += 2) {
-          if (!INTEGER.test(fields[f + 1])) continue;
-          const value = Number(fields[f + 1]);
-          counts.set(fields[f], (counts.get(fields[f]) ?? 0) + value);
-        }
+      const consumed = Number(reply[0]);
+      const skipped = new Set((reply[1] as number[]).map(Number));
+      let next = 2;
+      for (let i = 1; i <= consumed; i++) {
+        if (skipped.has(i)) big.push(rest[i - 1]);
+        else addFields(result[rest[i - 1].index].counts, pairs(reply[next++] as string[]));
       }
-      rest = rest.slice(done);
+      rest = rest.slice(consumed);
     }
-  }));
+  }
+  for (const { key, index } of big) {
+    addFields(result[index].counts, Object.entries(await redis.hGetAll(key)));
+  }
   return result;
 }
