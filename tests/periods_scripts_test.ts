@@ -25,6 +25,7 @@ import {
 } from "../lib/layouts/periods_scripts.ts";
 import { startCluster } from "./_cluster.ts";
 import { type RawClient, withRedis } from "./_redis.ts";
+import { sleep } from "./_wait.ts";
 
 interface ScriptClient {
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
@@ -55,8 +56,19 @@ function evalWith(client: ScriptClient): PeriodsRedis & { calls: number; hashRea
 }
 
 async function redisNow(raw: RawClient): Promise<number> {
-  const [seconds] = await raw.sendCommand(["TIME"]) as string[];
-  return Number(seconds);
+  const [seconds, micros] = await raw.sendCommand(["TIME"]) as string[];
+  return Number(seconds) + Number(micros) / 1e6;
+}
+
+/**
+ * Start of the current 1m period on Redis's clock, at least 5 s before its end (waiting for the
+ * next one if need be), so that a test's writes all happen in the period it computed.
+ */
+async function currentMinute(raw: RawClient): Promise<number> {
+  const now = await redisNow(raw);
+  const left = 60 - (now % 60);
+  if (left < 5) await sleep(left * 1000 + 50);
+  return Math.floor(await redisNow(raw) / 60) * 60;
 }
 
 function batch(
@@ -83,7 +95,7 @@ Deno.test("periods writeBatch(): one atomic call per batch on one Redis, read ba
   await withRedis(async (server) => {
     const raw = await server.client();
     const run = evalWith(raw);
-    const start = Math.floor(await redisNow(raw) / 60) * 60;
+    const start = await currentMinute(raw);
     const counts = events(1000);
     const result = await writeBatch(run, batch({ start, counts }), false);
     assert.deepEqual(result, { status: PeriodsWriteStatus.Written, rejected: [] });
@@ -118,7 +130,7 @@ Deno.test("periods writeBatch(): a resent batch is a Duplicate, the next number 
   await withRedis(async (server) => {
     const raw = await server.client();
     const run = evalWith(raw);
-    const start = Math.floor(await redisNow(raw) / 60) * 60;
+    const start = await currentMinute(raw);
     const first = batch({ start, counts: events(50), seq: 7 });
     assert.equal((await writeBatch(run, first, false)).status, PeriodsWriteStatus.Written);
     assert.equal((await writeBatch(run, first, false)).status, PeriodsWriteStatus.Duplicate);
@@ -149,7 +161,7 @@ Deno.test("periods writeBatch(): per-shard calls resent after a partial failure 
   await withRedis(async (server) => {
     const raw = await server.client();
     const run = evalWith(raw);
-    const start = Math.floor(await redisNow(raw) / 60) * 60;
+    const start = await currentMinute(raw);
     const counts = events(400);
     const hot = batch({ start, counts, seq: 3 });
     const calls = planWrite(hot, true);
@@ -179,8 +191,7 @@ Deno.test("periods writeBatch(): a period too far ahead or past retention is ref
   await withRedis(async (server) => {
     const raw = await server.client();
     const run = evalWith(raw);
-    const now = await redisNow(raw);
-    const current = Math.floor(now / 60) * 60;
+    const current = await currentMinute(raw);
     const early = batch({ start: current + 600, counts: events(5), seq: 1 });
     assert.deepEqual(await writeBatch(run, early, false), {
       status: PeriodsWriteStatus.TooEarly,
@@ -213,11 +224,39 @@ Deno.test("periods writeBatch(): a period too far ahead or past retention is ref
   });
 });
 
+Deno.test("periods writeBatch(): writing a begun period unlinks the shards that left the history", async () => {
+  await withRedis(async (server) => {
+    const raw = await server.client();
+    const run = evalWith(raw);
+    const current = await currentMinute(raw);
+    // History 3: the period 4 before the current one left it when the current one began.
+    for (const ago of [4, 3]) {
+      for (let shard = 0; shard < 8; shard++) {
+        await raw.hSet(periodKey("web", "1m", current - ago * 60, shard), "old", "1");
+      }
+    }
+    const present = async (ago: number) => {
+      let keys = 0;
+      for (let shard = 0; shard < 8; shard++) {
+        keys += await raw.exists(periodKey("web", "1m", current - ago * 60, shard));
+      }
+      return keys;
+    };
+    // A period within the grace ahead (not begun on Redis's clock) unlinks nothing.
+    const next = batch({ start: current + 60, counts: events(1000), graceSeconds: 120, seq: 1 });
+    assert.equal((await writeBatch(run, next, false)).status, PeriodsWriteStatus.Written);
+    assert.deepEqual([await present(4), await present(3)], [8, 8]);
+    const now = batch({ start: current, counts: events(1000), seq: 2 });
+    assert.equal((await writeBatch(run, now, false)).status, PeriodsWriteStatus.Written);
+    assert.deepEqual([await present(4), await present(3)], [0, 8]);
+  });
+});
+
 Deno.test("periods writeBatch(): fields that are not counts are listed, not written, the rest is", async () => {
   await withRedis(async (server) => {
     const raw = await server.client();
     const run = evalWith(raw);
-    const start = Math.floor(await redisNow(raw) / 60) * 60;
+    const start = await currentMinute(raw);
     const counts = new Map([["good", 1], ["text", 1], ["big", 1]]);
     const one = { start, counts, shards: 1 };
     await raw.hSet(periodKey("web", "1m", start, 0), { text: "abc", big: "9223372036854775807" });
@@ -254,7 +293,7 @@ Deno.test("periods writeBatch(): hostile event IDs only ever become hash fields"
   await withRedis(async (server) => {
     const raw = await server.client();
     const run = evalWith(raw);
-    const start = Math.floor(await redisNow(raw) / 60) * 60;
+    const start = await currentMinute(raw);
     const hostile = [
       "}{web:1m:0}:p:0",
       "*",
@@ -283,7 +322,7 @@ Deno.test("periods readPeriods(): many periods, oldest first, in calls bounded b
   await withRedis(async (server) => {
     const raw = await server.client();
     const run = evalWith(raw);
-    const current = Math.floor(await redisNow(raw) / 60) * 60;
+    const current = await currentMinute(raw);
     const starts = [4, 3, 2, 1, 0].map((k) => current - k * 60);
     // Period 2 is big: ~300 fields per shard, more than the budget of 120.
     const size = (index: number) => index === 2 ? 600 : 100;
@@ -319,7 +358,7 @@ Deno.test("periods layout on a 3-master Redis Cluster: one call per shard, sprea
   try {
     const run = evalWith(client);
     const raw = await cluster.nodes[0].client();
-    const start = Math.floor(await redisNow(raw) / 60) * 60;
+    const start = await currentMinute(raw);
     const counts = events(10_000);
     const hot = batch({ start, counts, shards: 16 });
     assert.equal(planWrite(hot, true).length, 16);

@@ -59,8 +59,9 @@ end
  * Add the counts of one batch of one (group, interval, period) to k shards, exactly once per
  * (writer, shard, batch number), deciding on Redis's clock whether the period may be written.
  *
- * KEYS: the k shard hashes of the period, then the writer's key of each shard (on a cluster), or
- * one writer key for all of them (on one Redis, where the k shards are written atomically).
+ * KEYS: the k shard hashes of the period, the k hashes of the same shards of the period that left
+ * the kept history when this one began, then the writer's key of each shard (on a cluster), or one
+ * writer key for all of them (on one Redis, where the k shards are written atomically).
  * ARGV: period start, grace (s), kept-until (s), batch number, writer key TTL (ms), k, then per
  * shard its EXPIREAT time and its number of events n_j, then per shard its n_j event, count pairs.
  *
@@ -70,20 +71,26 @@ end
  * (or a higher one) is skipped; the status is Duplicate only when every shard was. A refused
  * period (TooEarly, TooLate) still records the batch number, so a resend is a Duplicate and the
  * caller warns once.
+ *
+ * Writing a period that has begun UNLINKs the shards of the period that left the history then: a
+ * big hash is freed in a background thread, not by a blocking expiry (which Redis 7.0 does in the
+ * main thread unless `lazyfree-lazy-expire` is set). The expiry stays, for groups that go idle.
  */
 export const WRITE_SCRIPT: PeriodsScript = script(
   ACL_CHECK + `
 local k = tonumber(ARGV[6])
-local m = #KEYS - k
+local w = 2 * k
+local m = #KEYS - w
 if not (allowed('HINCRBY', KEYS[1], 'x', '1') and allowed('EXPIREAT', KEYS[1], '1')
-    and allowed('SET', KEYS[k + 1], '0', 'PX', '1') and allowed('GET', KEYS[k + 1])) then
+    and allowed('UNLINK', KEYS[k + 1]) and allowed('SET', KEYS[w + 1], '0', 'PX', '1')
+    and allowed('GET', KEYS[w + 1])) then
   return redis.error_reply('${PERIODS_NOPERM_REPLY}')
 end
 local seq = tonumber(ARGV[4])
 local fresh = {}
 local any = false
 for j = 1, m do
-  local written = tonumber(redis.call('GET', KEYS[k + j]))
+  local written = tonumber(redis.call('GET', KEYS[w + j]))
   fresh[j] = not (written and seq <= written)
   any = any or fresh[j]
 end
@@ -99,7 +106,10 @@ elseif now >= tonumber(ARGV[3]) then
 end
 local result = {status}
 for j = 1, m do
-  if fresh[j] then redis.call('SET', KEYS[k + j], ARGV[4], 'PX', ARGV[5]) end
+  if fresh[j] then redis.call('SET', KEYS[w + j], ARGV[4], 'PX', ARGV[5]) end
+end
+if status == ${PeriodsWriteStatus.Written} and now >= start then
+  for j = 1, k do redis.call('UNLINK', KEYS[k + j]) end
 end
 local pos = 7 + 2 * k
 for j = 1, k do
@@ -220,6 +230,10 @@ export function planWrite(batch: PeriodBatch, perShard: boolean): ScriptCall[] {
     const keys = shards.map(([shard]) =>
       periodKey(batch.group, batch.interval, batch.start, shard)
     );
+    const retired = keptUntil(0, batch.intervalSeconds, batch.history);
+    for (const [shard] of shards) {
+      keys.push(periodKey(batch.group, batch.interval, batch.start - retired, shard));
+    }
     if (perShard) {
       for (const [shard] of shards) {
         keys.push(writerKey(batch.group, batch.interval, shard, batch.writer));
