@@ -208,6 +208,64 @@ function compare(
 }
 
 // ---------------------------------------------------------------------------------------------
+// A new period begins: its writes retire the 1 M-event period that left the history
+
+async function retire(context: BenchContext): Promise<Sample> {
+  const { raw } = context;
+  const run = evalWith(raw);
+  const n = context.size(1_000_000);
+  const shards = shardCount(n);
+  const start = Math.floor(await redisNow(raw) / 60) * 60;
+  const old = start - 4 * 60;
+  // The old period as loggers left it (history 3), filled directly: it can no longer be written.
+  const perShard = Math.ceil(n / shards);
+  for (let shard = 0; shard < shards; shard++) {
+    await fillHash(
+      raw,
+      periodKey(GROUP, "1m", old, shard),
+      shard * perShard,
+      (shard + 1) * perShard,
+    );
+  }
+  await raw.configSet("latency-monitor-threshold", "1");
+  await raw.sendCommand(["LATENCY", "RESET"]);
+  const pinger = await startPinger(context.redis.port);
+  await sleep(50);
+  const expected = events(0, n);
+  const all = [...expected];
+  // A logger's writes of the new period, one batch of 1,000 at a time in flight per group.
+  for (let i = 0; i < all.length; i += 1000) {
+    await writeBatch(run, batch(start, new Map(all.slice(i, i + 1000)), i, { shards }), false);
+  }
+  const left = await leftShards(raw, old, shards);
+  const maxMs = await pinger.stop();
+  const command = await monitored(raw, "command");
+  await raw.configSet("latency-monitor-threshold", "0");
+  const [period] = await readPeriods(
+    run,
+    { group: GROUP, interval: "1m", starts: [start], shards },
+    false,
+  );
+  return {
+    value: maxMs,
+    errors: [
+      ...compare(period.counts, expected, "new period"),
+      ...(left > 0 ? [`${left} shards of the retired period are still there`] : []),
+    ],
+    notes: [`Redis's latency monitor: longest command ${command} ms`],
+  };
+}
+
+/** How many shards of the period starting at `start` exist (UNLINK removes a key at once). */
+async function leftShards(raw: RawClient, start: number, shards: number): Promise<number> {
+  let left = 0;
+  for (let shard = 0; shard < shards; shard++) {
+    left += await raw.exists(periodKey(GROUP, "1m", start, shard));
+  }
+  return left;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Reading a 1 M-field period
 
 async function readLarge(context: BenchContext): Promise<Sample> {
@@ -514,6 +572,15 @@ export const workloads: Workload[] = [
     unit: "ms",
     reference: "P4",
     run: (context) => expiry(context, shardCount(context.size(M)), FIELDS_PER_SHARD, 0, false),
+  },
+  {
+    name: "periods-retire-1m",
+    title:
+      "P11 writes of a new period retiring a 1 M-event period (UNLINK, lazyfree no): PING wait",
+    unit: "ms",
+    target: { value: 10, better: "lower" },
+    reference: "P1",
+    run: retire,
   },
   {
     name: "periods-read-1m",

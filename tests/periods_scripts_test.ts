@@ -14,6 +14,8 @@ import {
   writerKey,
 } from "../lib/layouts/periods_keys.ts";
 import {
+  combineWriteResults,
+  parseWriteReply,
   type PeriodBatch,
   type PeriodsRedis,
   type PeriodsScript,
@@ -98,7 +100,7 @@ Deno.test("periods writeBatch(): one atomic call per batch on one Redis, read ba
     const start = await currentMinute(raw);
     const counts = events(1000);
     const result = await writeBatch(run, batch({ start, counts }), false);
-    assert.deepEqual(result, { status: PeriodsWriteStatus.Written, rejected: [] });
+    assert.deepEqual(result, { status: PeriodsWriteStatus.Written, rejected: [], refused: 0 });
     assert.equal(run.calls, 1);
     // Only the 8 shard hashes and the writer's key exist.
     const keys = (await raw.keys("*")).sort();
@@ -173,6 +175,7 @@ Deno.test("periods writeBatch(): per-shard calls resent after a partial failure 
     assert.deepEqual(await writeBatch(run, hot, true), {
       status: PeriodsWriteStatus.Written,
       rejected: [],
+      refused: 0,
     });
     for (let shard = 0; shard < 8; shard++) {
       assert.equal(await raw.get(writerKey("web", "1m", shard, "w1")), "3");
@@ -193,13 +196,19 @@ Deno.test("periods writeBatch(): a period too far ahead or past retention is ref
     const run = evalWith(raw);
     const current = await currentMinute(raw);
     const early = batch({ start: current + 600, counts: events(5), seq: 1 });
+    // events(5) holds 1 + 2 + 3 + 4 + 5 counts.
     assert.deepEqual(await writeBatch(run, early, false), {
       status: PeriodsWriteStatus.TooEarly,
       rejected: [],
+      refused: 15,
     });
     // Retention 3 finished periods: the 4th before the current one is gone.
     const late = batch({ start: current - 4 * 60, counts: events(5), seq: 2 });
-    assert.equal((await writeBatch(run, late, false)).status, PeriodsWriteStatus.TooLate);
+    assert.deepEqual(await writeBatch(run, late, false), {
+      status: PeriodsWriteStatus.TooLate,
+      rejected: [],
+      refused: 15,
+    });
     // The resend of a refused batch is a Duplicate: the caller warns once.
     assert.equal((await writeBatch(run, late, false)).status, PeriodsWriteStatus.Duplicate);
     // The 3rd finished period and the next one within the grace are written.
@@ -363,7 +372,7 @@ Deno.test("periods layout on a 3-master Redis Cluster: one call per shard, sprea
     const hot = batch({ start, counts, shards: 16 });
     assert.equal(planWrite(hot, true).length, 16);
     const result = await writeBatch(run, hot, true);
-    assert.deepEqual(result, { status: PeriodsWriteStatus.Written, rejected: [] });
+    assert.deepEqual(result, { status: PeriodsWriteStatus.Written, rejected: [], refused: 0 });
     assert.equal(run.calls, 16);
     // The one hot group's keys sit on every master.
     const perNode = [];
@@ -386,4 +395,24 @@ Deno.test("periods layout on a 3-master Redis Cluster: one call per shard, sprea
     await client.close();
     await cluster.stop();
   }
+});
+
+Deno.test("combineWriteResults(): refused wins and says how much, then Written, then Duplicate", () => {
+  const { Written, Duplicate, TooLate, TooEarly } = PeriodsWriteStatus;
+  const result = (status: PeriodsWriteStatus, refused = 0, rejected: string[] = []) => ({
+    status,
+    rejected,
+    refused,
+  });
+  // A cluster batch at the edge of retention: one node still took its shard, another refused.
+  assert.deepEqual(
+    combineWriteResults([result(Written, 0, ["x"]), result(TooLate, 7), result(TooLate, 3)]),
+    result(TooLate, 10, ["x"]),
+  );
+  assert.deepEqual(combineWriteResults([result(TooEarly, 2)]), result(TooEarly, 2));
+  assert.deepEqual(combineWriteResults([result(Duplicate), result(Written)]), result(Written));
+  assert.deepEqual(combineWriteResults([result(Duplicate), result(Duplicate)]), result(Duplicate));
+  assert.deepEqual(combineWriteResults([]), result(Written));
+  assert.deepEqual(parseWriteReply([TooLate], 9), result(TooLate, 9));
+  assert.deepEqual(parseWriteReply([Written, "a", "b"], 9), result(Written, 0, ["a", "b"]));
 });

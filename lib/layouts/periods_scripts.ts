@@ -178,6 +178,8 @@ export interface ScriptCall {
   readonly keys: string[];
   /** ARGV. */
   readonly args: string[];
+  /** Sum of the counts the call adds. */
+  readonly total: number;
 }
 
 /** One batch of one (group, interval, period), numbered by its writer. */
@@ -210,6 +212,12 @@ export interface PeriodsWriteResult {
   readonly status: PeriodsWriteStatus;
   /** Events not added: their field holds something that is not a count, or would overflow. */
   readonly rejected: readonly string[];
+  /**
+   * Sum of the counts not written because their period was refused (TooEarly, TooLate): all of the
+   * batch on one Redis; on a cluster, where each shard's node decides on its own clock, possibly
+   * only part of it when a batch straddles the edge of the window.
+   */
+  readonly refused: number;
 }
 
 /**
@@ -248,36 +256,46 @@ export function planWrite(batch: PeriodBatch, perShard: boolean): ScriptCall[] {
         String(counts.size),
       );
     }
+    let total = 0;
     for (const [, counts] of shards) {
-      for (const [event, count] of counts) args.push(event, String(count));
+      for (const [event, count] of counts) {
+        args.push(event, String(count));
+        total += count;
+      }
     }
-    return { keys, args };
+    return { keys, args, total };
   });
 }
 
-/** The result of one write script call. */
-export function parseWriteReply(reply: unknown): PeriodsWriteResult {
-  const [status, ...rejected] = reply as [number, ...string[]];
-  return { status: Number(status) as PeriodsWriteStatus, rejected: rejected.map(String) };
+function isRefused(status: PeriodsWriteStatus): boolean {
+  return status === PeriodsWriteStatus.TooEarly || status === PeriodsWriteStatus.TooLate;
+}
+
+/** The result of one write script call that would add `total` counts. */
+export function parseWriteReply(reply: unknown, total: number): PeriodsWriteResult {
+  const [code, ...rejected] = reply as [number, ...string[]];
+  const status = Number(code) as PeriodsWriteStatus;
+  return { status, rejected: rejected.map(String), refused: isRefused(status) ? total : 0 };
 }
 
 /**
  * The result of a batch from the results of its calls: refused (TooEarly/TooLate) when any call
- * was (all calls decide on the same period), Written when any shard was written, Duplicate when
- * every call was.
+ * was (`refused` says how much), else Written when any shard was written, Duplicate when every call
+ * was.
  */
 export function combineWriteResults(results: readonly PeriodsWriteResult[]): PeriodsWriteResult {
   const rejected = results.flatMap((result) => result.rejected);
-  const refused = results.find((result) =>
-    result.status === PeriodsWriteStatus.TooEarly || result.status === PeriodsWriteStatus.TooLate
-  );
-  if (refused !== undefined) return { status: refused.status, rejected };
+  let refused = 0;
+  for (const result of results) refused += result.refused;
+  const first = results.find((result) => isRefused(result.status));
+  if (first !== undefined) return { status: first.status, rejected, refused };
   const written = results.some((result) => result.status === PeriodsWriteStatus.Written);
   return {
     status: written || results.length === 0
       ? PeriodsWriteStatus.Written
       : PeriodsWriteStatus.Duplicate,
     rejected,
+    refused,
   };
 }
 
@@ -295,7 +313,7 @@ export async function writeBatch(
   const replies = await Promise.all(
     calls.map((call) => redis.evalScript(WRITE_SCRIPT, call.keys, call.args)),
   );
-  return combineWriteResults(replies.map(parseWriteReply));
+  return combineWriteResults(replies.map((reply, i) => parseWriteReply(reply, calls[i].total)));
 }
 
 /**
