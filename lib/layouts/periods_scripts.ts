@@ -72,9 +72,11 @@ end
  * period (TooEarly, TooLate) still records the batch number, so a resend is a Duplicate and the
  * caller warns once.
  *
- * Writing a period that has begun UNLINKs the shards of the period that left the history then: a
- * big hash is freed in a background thread, not by a blocking expiry (which Redis 7.0 does in the
- * main thread unless `lazyfree-lazy-expire` is set). The expiry stays, for groups that go idle.
+ * The first write of a shard of a period sets its expiry and, when the period has begun, UNLINKs
+ * the same shard of the period that left the history then: a big hash is freed in a background
+ * thread, not by a blocking expiry (which Redis 7.0 does in the main thread unless
+ * `lazyfree-lazy-expire` is set). The expiry stays, for groups that go idle. Later writes of the
+ * shard add counts only (nothing more to replicate).
  */
 export const WRITE_SCRIPT: PeriodsScript = script(
   ACL_CHECK + `
@@ -108,13 +110,14 @@ local result = {status}
 for j = 1, m do
   if fresh[j] then redis.call('SET', KEYS[w + j], ARGV[4], 'PX', ARGV[5]) end
 end
-if status == ${PeriodsWriteStatus.Written} and now >= start then
-  for j = 1, k do redis.call('UNLINK', KEYS[k + j]) end
-end
 local pos = 7 + 2 * k
 for j = 1, k do
   local n = tonumber(ARGV[6 + 2 * j])
   if fresh[m == 1 and 1 or j] and status == ${PeriodsWriteStatus.Written} then
+    -- The first write of a shard of a period sets its expiry and retires the shard that left the
+    -- history; later writes find both done (EXPIREAT is absolute, the same for every writer).
+    local new = redis.call('EXISTS', KEYS[j]) == 0
+    if new and now >= start then redis.call('UNLINK', KEYS[k + j]) end
     local added = false
     for i = pos, pos + 2 * n - 1, 2 do
       local reply = redis.pcall('HINCRBY', KEYS[j], ARGV[i], ARGV[i + 1])
@@ -130,7 +133,7 @@ for j = 1, k do
       end
     end
     -- Only a hash this script wrote gets the expiry: never shorten a foreign key's life.
-    if added then redis.call('EXPIREAT', KEYS[j], ARGV[5 + 2 * j]) end
+    if added and new then redis.call('EXPIREAT', KEYS[j], ARGV[5 + 2 * j]) end
   end
   pos = pos + 2 * n
 end
