@@ -22,6 +22,7 @@ import {
   PeriodsWriteStatus,
   planWrite,
   readPeriods,
+  UNLINK_ABOVE_FIELDS,
   WRITE_SCRIPT,
   writeBatch,
 } from "../lib/layouts/periods_scripts.ts";
@@ -233,31 +234,38 @@ Deno.test("periods writeBatch(): a period too far ahead or past retention is ref
   });
 });
 
-Deno.test("periods writeBatch(): writing a begun period unlinks the shards that left the history", async () => {
+Deno.test("periods writeBatch(): writing a begun period unlinks oversized shards that left the history", async () => {
   await withRedis(async (server) => {
     const raw = await server.client();
     const run = evalWith(raw);
     const current = await currentMinute(raw);
-    // History 3: the period 4 before the current one left it when the current one began.
+    // History 3: the period 4 before the current one left it when the current one began. Shards
+    // 0–3 of the old periods are oversized, shards 4–7 small.
+    const fill =
+      "for i = 0, tonumber(ARGV[1]) - 1 do redis.call('HSET', KEYS[1], 'old' .. i, 1) end";
     for (const ago of [4, 3]) {
       for (let shard = 0; shard < 8; shard++) {
-        await raw.hSet(periodKey("web", "1m", current - ago * 60, shard), "old", "1");
+        const fields = shard < 4 ? UNLINK_ABOVE_FIELDS + 1 : 1;
+        const key = periodKey("web", "1m", current - ago * 60, shard);
+        await raw.eval(fill, { keys: [key], arguments: [String(fields)] });
       }
     }
     const present = async (ago: number) => {
-      let keys = 0;
+      const shards = [];
       for (let shard = 0; shard < 8; shard++) {
-        keys += await raw.exists(periodKey("web", "1m", current - ago * 60, shard));
+        if (await raw.exists(periodKey("web", "1m", current - ago * 60, shard))) shards.push(shard);
       }
-      return keys;
+      return shards;
     };
-    // A period within the grace ahead (not begun on Redis's clock) unlinks nothing.
+    const all = [0, 1, 2, 3, 4, 5, 6, 7];
+    // A period within the grace ahead (not begun on Redis's clock) retires nothing.
     const next = batch({ start: current + 60, counts: events(1000), graceSeconds: 120, seq: 1 });
     assert.equal((await writeBatch(run, next, false)).status, PeriodsWriteStatus.Written);
-    assert.deepEqual([await present(4), await present(3)], [8, 8]);
+    assert.deepEqual([await present(4), await present(3)], [all, all]);
+    // The current period: its first writes unlink the oversized shards; the small ones expire.
     const now = batch({ start: current, counts: events(1000), seq: 2 });
     assert.equal((await writeBatch(run, now, false)).status, PeriodsWriteStatus.Written);
-    assert.deepEqual([await present(4), await present(3)], [0, 8]);
+    assert.deepEqual([await present(4), await present(3)], [[4, 5, 6, 7], all]);
   });
 });
 

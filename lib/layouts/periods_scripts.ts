@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import {
   batchWriterKey,
   expireAt,
+  FIELDS_PER_SHARD,
   keptUntil,
   periodKey,
   splitByShard,
@@ -48,6 +49,12 @@ function script(source: string): PeriodsScript {
   return { source, sha: createHash("sha1").update(source).digest("hex") };
 }
 
+/**
+ * A shard of a period that left the history is UNLINKed (freed in the background) rather than left
+ * to expire when it holds more fields than this: twice what `shardCount` sizes shards for.
+ */
+export const UNLINK_ABOVE_FIELDS = 2 * FIELDS_PER_SHARD;
+
 const ACL_CHECK = `
 local function allowed(...)
   if redis.acl_check_cmd then return redis.acl_check_cmd(...) end
@@ -72,11 +79,13 @@ end
  * period (TooEarly, TooLate) still records the batch number, so a resend is a Duplicate and the
  * caller warns once.
  *
- * The first write of a shard of a period sets its expiry and, when the period has begun, UNLINKs
- * the same shard of the period that left the history then: a big hash is freed in a background
- * thread, not by a blocking expiry (which Redis 7.0 does in the main thread unless
- * `lazyfree-lazy-expire` is set). The expiry stays, for groups that go idle. Later writes of the
- * shard add counts only (nothing more to replicate).
+ * The first write of a shard of a period sets its expiry and, when the period has begun and the
+ * same shard of the period that left the history then is oversized (more than
+ * {@link UNLINK_ABOVE_FIELDS} fields: the group has more events than its shard count was sized
+ * for), UNLINKs it: freed in a background thread, not by an expiry that Redis 7.0 runs in the main
+ * thread unless `lazyfree-lazy-expire` is set. Shards within the bound are left to their staggered
+ * expiry (about 1 ms each, one second apart), which measured better than one background burst for
+ * a whole period on a busy machine (bench P4, P11). Later writes of the shard add counts only.
  */
 export const WRITE_SCRIPT: PeriodsScript = script(
   ACL_CHECK + `
@@ -84,7 +93,7 @@ local k = tonumber(ARGV[6])
 local w = 2 * k
 local m = #KEYS - w
 if not (allowed('HINCRBY', KEYS[1], 'x', '1') and allowed('EXPIREAT', KEYS[1], '1')
-    and allowed('UNLINK', KEYS[k + 1]) and allowed('SET', KEYS[w + 1], '0', 'PX', '1')
+    and allowed('UNLINK', KEYS[k + 1]) and allowed('HLEN', KEYS[k + 1]) and allowed('SET', KEYS[w + 1], '0', 'PX', '1')
     and allowed('GET', KEYS[w + 1])) then
   return redis.error_reply('${PERIODS_NOPERM_REPLY}')
 end
@@ -114,10 +123,12 @@ local pos = 7 + 2 * k
 for j = 1, k do
   local n = tonumber(ARGV[6 + 2 * j])
   if fresh[m == 1 and 1 or j] and status == ${PeriodsWriteStatus.Written} then
-    -- The first write of a shard of a period sets its expiry and retires the shard that left the
-    -- history; later writes find both done (EXPIREAT is absolute, the same for every writer).
+    -- The first write of a shard of a period sets its expiry and retires an oversized shard that
+    -- left the history; later writes find both done (EXPIREAT is absolute, the same for all).
     local new = redis.call('EXISTS', KEYS[j]) == 0
-    if new and now >= start then redis.call('UNLINK', KEYS[k + j]) end
+    if new and now >= start and redis.call('HLEN', KEYS[k + j]) > ${UNLINK_ABOVE_FIELDS} then
+      redis.call('UNLINK', KEYS[k + j])
+    end
     local added = false
     for i = pos, pos + 2 * n - 1, 2 do
       local reply = redis.pcall('HINCRBY', KEYS[j], ARGV[i], ARGV[i + 1])
