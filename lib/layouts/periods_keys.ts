@@ -17,6 +17,7 @@
  * with `{`: group names are checked by the config).
  * @module
  */
+import { periodStart } from "../interval.ts";
 
 /** Largest number of shards of one (group, interval). */
 export const MAX_SHARDS = 1024;
@@ -147,11 +148,6 @@ export function splitByShard(
   return parts;
 }
 
-/** Start (UNIX s) of the period of length `intervalSeconds` that contains `nowSeconds`. */
-export function periodStartOf(nowSeconds: number, intervalSeconds: number): number {
-  return Math.floor(nowSeconds / intervalSeconds) * intervalSeconds;
-}
-
 /**
  * The current time of Redis in seconds from a `TIME` reply (`[seconds, microseconds]`, as strings
  * or numbers): the one clock every reader and writer of the periods layout decides periods on.
@@ -162,7 +158,7 @@ export function redisSeconds(time: readonly (string | number)[]): number {
 
 /** Start of the current period of (interval) on Redis's clock, from a `TIME` reply. */
 export function currentPeriod(time: readonly (string | number)[], intervalSeconds: number): number {
-  return periodStartOf(redisSeconds(time), intervalSeconds);
+  return periodStart(redisSeconds(time), intervalSeconds);
 }
 
 /**
