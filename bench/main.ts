@@ -17,6 +17,7 @@ import { workloads as memory } from "./memory.ts";
 import { workloads as stdin } from "./stdin.ts";
 import { workloads as cluster } from "./cluster.ts";
 import { workloads as idle } from "./idle.ts";
+import { workloads as periods } from "./periods.ts";
 
 /** Every workload, in table order. */
 export const workloads: Workload[] = [
@@ -30,6 +31,7 @@ export const workloads: Workload[] = [
   ...stdin,
   ...cluster,
   ...idle,
+  ...periods,
 ];
 
 if (import.meta.main) await benchMain(workloads);

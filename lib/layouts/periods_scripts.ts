@@ -1,0 +1,418 @@
+/**
+ * Server-side scripts of the `periods` layout, the pure planning of their calls, and the two
+ * operations built on them (write one batch, read N periods), given a way to run a script.
+ *
+ * Redis Cluster: a script may touch keys of one hash slot only, and every key of one shard of
+ * (group, interval) shares its slot (see periods_keys.ts). So on a cluster a batch is split per
+ * shard and each shard is one call, with the shard's own writer key; on a single Redis (or
+ * Sentinel) the shards of a batch go in one call, atomically.
+ * @module
+ */
+import { createHash } from "node:crypto";
+import {
+  batchWriterKey,
+  expireAt,
+  FIELDS_PER_SHARD,
+  keptUntil,
+  periodKey,
+  splitByShard,
+  WRITER_TTL_MS,
+  writerKey,
+} from "./periods_keys.ts";
+
+/** What the write script did with (its part of) a batch. */
+export const PeriodsWriteStatus = {
+  /** Added to the period's hashes. */
+  Written: 0,
+  /** Nothing written: the period has left the kept history (Redis clock); the counts are too late. */
+  TooLate: 3,
+  /** Nothing written: this batch was written before (a retry after a lost reply). */
+  Duplicate: 4,
+  /** Nothing written: the period starts later than Redis's now plus the grace (writer's clock ahead). */
+  TooEarly: 5,
+} as const;
+/** One of {@link PeriodsWriteStatus}. */
+export type PeriodsWriteStatus = typeof PeriodsWriteStatus[keyof typeof PeriodsWriteStatus];
+
+/** The error a script returns when the ACL forbids one of its commands. */
+export const PERIODS_NOPERM_REPLY = "NOPERM this user may not run every command ecl needs here";
+
+/** A Lua script and its SHA1 (for `EVALSHA`). */
+export interface PeriodsScript {
+  /** Lua source. */
+  readonly source: string;
+  /** SHA1 of the source, hex. */
+  readonly sha: string;
+}
+
+function script(source: string): PeriodsScript {
+  return { source, sha: createHash("sha1").update(source).digest("hex") };
+}
+
+/**
+ * A shard of a period that left the history is UNLINKed (freed in the background) rather than left
+ * to expire when it holds more fields than this: twice what `shardCount` sizes shards for.
+ */
+export const UNLINK_ABOVE_FIELDS = 2 * FIELDS_PER_SHARD;
+
+const ACL_CHECK = `
+local function allowed(...)
+  if redis.acl_check_cmd then return redis.acl_check_cmd(...) end
+  return true
+end
+`;
+
+/**
+ * Add the counts of one batch of one (group, interval, period) to k shards, exactly once per
+ * (writer, shard, batch number), deciding on Redis's clock whether the period may be written.
+ *
+ * KEYS: the k shard hashes of the period, the k hashes of the same shards of the period that left
+ * the kept history when this one began, then the writer's key of each shard (on a cluster), or one
+ * writer key for all of them (on one Redis, where the k shards are written atomically).
+ * ARGV: period start, grace (s), kept-until (s), batch number, writer key TTL (ms), k, then per
+ * shard its EXPIREAT time and its number of events n_j, then per shard its n_j event, count pairs.
+ *
+ * Returns `{status, event...}`: the events listed were not added because their field holds
+ * something that is not an integer or would overflow, or the key is not a hash (skipped, so one
+ * bad field never leaves a batch half-written). A shard whose writer key holds this batch's number
+ * (or a higher one) is skipped; the status is Duplicate only when every shard was. A refused
+ * period (TooEarly, TooLate) still records the batch number, so a resend is a Duplicate and the
+ * caller warns once.
+ *
+ * The first write of a shard of a period sets its expiry and, when the period has begun and the
+ * same shard of the period that left the history then is oversized (more than
+ * {@link UNLINK_ABOVE_FIELDS} fields: the group has more events than its shard count was sized
+ * for), UNLINKs it: freed in a background thread, not by an expiry that Redis 7.0 runs in the main
+ * thread unless `lazyfree-lazy-expire` is set. Shards within the bound are left to their staggered
+ * expiry (about 1 ms each, one second apart), which measured better than one background burst for
+ * a whole period on a busy machine (bench P4, P11). Later writes of the shard add counts only.
+ */
+export const WRITE_SCRIPT: PeriodsScript = script(
+  ACL_CHECK + `
+local k = tonumber(ARGV[6])
+local w = 2 * k
+local m = #KEYS - w
+if not (allowed('HINCRBY', KEYS[1], 'x', '1') and allowed('EXPIREAT', KEYS[1], '1')
+    and allowed('UNLINK', KEYS[k + 1]) and allowed('HLEN', KEYS[k + 1]) and allowed('SET', KEYS[w + 1], '0', 'PX', '1')
+    and allowed('GET', KEYS[w + 1])) then
+  return redis.error_reply('${PERIODS_NOPERM_REPLY}')
+end
+local seq = tonumber(ARGV[4])
+local fresh = {}
+local any = false
+for j = 1, m do
+  local written = tonumber(redis.call('GET', KEYS[w + j]))
+  fresh[j] = not (written and seq <= written)
+  any = any or fresh[j]
+end
+if not any then return {${PeriodsWriteStatus.Duplicate}} end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
+local start = tonumber(ARGV[1])
+local status = ${PeriodsWriteStatus.Written}
+if start > now + tonumber(ARGV[2]) then
+  status = ${PeriodsWriteStatus.TooEarly}
+elseif now >= tonumber(ARGV[3]) then
+  status = ${PeriodsWriteStatus.TooLate}
+end
+local result = {status}
+for j = 1, m do
+  if fresh[j] then redis.call('SET', KEYS[w + j], ARGV[4], 'PX', ARGV[5]) end
+end
+local pos = 7 + 2 * k
+for j = 1, k do
+  local n = tonumber(ARGV[6 + 2 * j])
+  if fresh[m == 1 and 1 or j] and status == ${PeriodsWriteStatus.Written} then
+    -- The first write of a shard of a period sets its expiry and retires an oversized shard that
+    -- left the history; later writes find both done (EXPIREAT is absolute, the same for all).
+    local new = redis.call('EXISTS', KEYS[j]) == 0
+    if new and now >= start and redis.call('HLEN', KEYS[k + j]) > ${UNLINK_ABOVE_FIELDS} then
+      redis.call('UNLINK', KEYS[k + j])
+    end
+    local added = false
+    for i = pos, pos + 2 * n - 1, 2 do
+      local reply = redis.pcall('HINCRBY', KEYS[j], ARGV[i], ARGV[i + 1])
+      if type(reply) == 'table' and reply.err then
+        local err = reply.err
+        if not (string.find(err, 'not an integer', 1, true) or string.find(err, 'overflow', 1, true)
+            or string.find(err, 'WRONGTYPE', 1, true)) then
+          return redis.error_reply(err)
+        end
+        result[#result + 1] = ARGV[i]
+      else
+        added = true
+      end
+    end
+    -- Only a hash this script wrote gets the expiry: never shorten a foreign key's life.
+    if added and new then redis.call('EXPIREAT', KEYS[j], ARGV[5 + 2 * j]) end
+  end
+  pos = pos + 2 * n
+end
+return result
+`,
+);
+
+/**
+ * Read small period hashes in one call, leaving big ones to plain `HGETALL`s: converting a reply
+ * to Lua and back costs about a microsecond per field, so a call reads keys until the field budget
+ * would be spent. KEYS are hashes (of one slot on a cluster), ARGV[1] the field budget. Returns
+ * `{keys consumed, {indices of keys too big for the budget, not read}, fields of each read key…}`
+ * (each an `HGETALL` reply; a missing key reads as empty). At least one key is always consumed.
+ */
+export const READ_SCRIPT: PeriodsScript = script(`
+local budget = tonumber(ARGV[1])
+local big = {}
+local out = {0, big}
+local total = 0
+for i, key in ipairs(KEYS) do
+  local n = redis.call('HLEN', key)
+  if n > budget then
+    big[#big + 1] = i
+  else
+    if total + n > budget then break end
+    total = total + n
+    out[#out + 1] = redis.call('HGETALL', key)
+  end
+  out[1] = i
+end
+return out
+`);
+
+/** What the periods layout needs of a Redis connection (the store's, or a test's client). */
+export interface PeriodsRedis {
+  /** Run a script: EVALSHA, falling back to EVAL on NOSCRIPT; routed by its first key on a cluster. */
+  evalScript(script: PeriodsScript, keys: string[], args: string[]): Promise<unknown>;
+  /** `HGETALL key`: field → value (an object without prototype, as node-redis returns it). */
+  hGetAll(key: string): Promise<Record<string, string>>;
+}
+
+/** One script call: its keys and arguments. */
+export interface ScriptCall {
+  /** KEYS. */
+  readonly keys: string[];
+  /** ARGV. */
+  readonly args: string[];
+  /** Sum of the counts the call adds. */
+  readonly total: number;
+}
+
+/** One batch of one (group, interval, period), numbered by its writer. */
+export interface PeriodBatch {
+  /** Group name. */
+  readonly group: string;
+  /** Interval as configured, e.g. `5m`. */
+  readonly interval: string;
+  /** Interval length in seconds. */
+  readonly intervalSeconds: number;
+  /** Start of the period the counts were logged in (UNIX s). */
+  readonly start: number;
+  /** Event ID → count. */
+  readonly counts: ReadonlyMap<string, number>;
+  /** Finished periods the group keeps (≥ 1). */
+  readonly history: number;
+  /** Shard count of (group, interval) (see `shardCount`). */
+  readonly shards: number;
+  /** How far (s) a period may start after Redis's now and still be written (writer clock ahead). */
+  readonly graceSeconds: number;
+  /** ID of the writer (one per logger instance). */
+  readonly writer: string;
+  /** The writer's number for this batch; increases with every new batch. */
+  readonly seq: number;
+}
+
+/** What a write did. */
+export interface PeriodsWriteResult {
+  /** Where the counts went, or why they did not. */
+  readonly status: PeriodsWriteStatus;
+  /** Events not added: their field holds something that is not a count, or would overflow. */
+  readonly rejected: readonly string[];
+  /**
+   * Sum of the counts not written because their period was refused (TooEarly, TooLate): all of the
+   * batch on one Redis; on a cluster, where each shard's node decides on its own clock, possibly
+   * only part of it when a batch straddles the edge of the window.
+   */
+  readonly refused: number;
+}
+
+/**
+ * The script calls of one batch: one per shard with events when `perShard` (Redis Cluster: each
+ * with the writer key of its shard), else one for every shard (with one writer key).
+ */
+export function planWrite(batch: PeriodBatch, perShard: boolean): ScriptCall[] {
+  const parts = [...splitByShard(batch.counts, batch.shards)].sort(([a], [b]) => a - b);
+  const groups = perShard ? parts.map((part) => [part]) : parts.length > 0 ? [parts] : [];
+  const head = [
+    String(batch.start),
+    String(batch.graceSeconds),
+    String(keptUntil(batch.start, batch.intervalSeconds, batch.history)),
+    String(batch.seq),
+    String(WRITER_TTL_MS),
+  ];
+  return groups.map((shards) => {
+    const keys = shards.map(([shard]) =>
+      periodKey(batch.group, batch.interval, batch.start, shard)
+    );
+    const retired = keptUntil(0, batch.intervalSeconds, batch.history);
+    for (const [shard] of shards) {
+      keys.push(periodKey(batch.group, batch.interval, batch.start - retired, shard));
+    }
+    if (perShard) {
+      for (const [shard] of shards) {
+        keys.push(writerKey(batch.group, batch.interval, shard, batch.writer));
+      }
+    } else {
+      keys.push(batchWriterKey(batch.group, batch.interval, batch.writer));
+    }
+    const args = [...head, String(shards.length)];
+    for (const [shard, counts] of shards) {
+      args.push(
+        String(expireAt(batch.start, batch.intervalSeconds, batch.history, shard)),
+        String(counts.size),
+      );
+    }
+    let total = 0;
+    for (const [, counts] of shards) {
+      for (const [event, count] of counts) {
+        args.push(event, String(count));
+        total += count;
+      }
+    }
+    return { keys, args, total };
+  });
+}
+
+function isRefused(status: PeriodsWriteStatus): boolean {
+  return status === PeriodsWriteStatus.TooEarly || status === PeriodsWriteStatus.TooLate;
+}
+
+/** The result of one write script call that would add `total` counts. */
+export function parseWriteReply(reply: unknown, total: number): PeriodsWriteResult {
+  const [code, ...rejected] = reply as [number, ...string[]];
+  const status = Number(code) as PeriodsWriteStatus;
+  return { status, rejected: rejected.map(String), refused: isRefused(status) ? total : 0 };
+}
+
+/**
+ * The result of a batch from the results of its calls: refused (TooEarly/TooLate) when any call
+ * was (`refused` says how much), else Written when any shard was written, Duplicate when every call
+ * was.
+ */
+export function combineWriteResults(results: readonly PeriodsWriteResult[]): PeriodsWriteResult {
+  const rejected = results.flatMap((result) => result.rejected);
+  let refused = 0;
+  for (const result of results) refused += result.refused;
+  const first = results.find((result) => isRefused(result.status));
+  if (first !== undefined) return { status: first.status, rejected, refused };
+  const written = results.some((result) => result.status === PeriodsWriteStatus.Written);
+  return {
+    status: written || results.length === 0
+      ? PeriodsWriteStatus.Written
+      : PeriodsWriteStatus.Duplicate,
+    rejected,
+    refused,
+  };
+}
+
+/**
+ * Write one batch: split per shard, one call per shard on a cluster (`perShard`), one call
+ * otherwise. The calls are sent together (pipelined by the client). A call that fails rejects the
+ * whole write: resend the same batch with the same number, and shards already written are skipped.
+ */
+export async function writeBatch(
+  redis: PeriodsRedis,
+  batch: PeriodBatch,
+  perShard: boolean,
+): Promise<PeriodsWriteResult> {
+  const calls = planWrite(batch, perShard);
+  const replies = await Promise.all(
+    calls.map((call) => redis.evalScript(WRITE_SCRIPT, call.keys, call.args)),
+  );
+  return combineWriteResults(replies.map((reply, i) => parseWriteReply(reply, calls[i].total)));
+}
+
+/**
+ * Fields one read script call may return before it stops (about 4 ms of Redis's time, measured
+ * in bench/periods.ts); a bigger hash is read alone with `HGETALL` (bounded by the shard size).
+ */
+export const READ_FIELD_BUDGET = 4096;
+
+const INTEGER = /^-?\d+$/;
+
+/** What to read: `starts` of (group, interval), each from `shards` shards. */
+export interface PeriodsRead {
+  /** Group name. */
+  readonly group: string;
+  /** Interval as configured. */
+  readonly interval: string;
+  /** Period starts (UNIX s), in the order the result lists them. */
+  readonly starts: readonly number[];
+  /** Shard count of (group, interval). */
+  readonly shards: number;
+}
+
+/** Counts of one period: event → count (summed over its shards). */
+export interface PeriodCounts {
+  /** Start of the period (UNIX s). */
+  readonly start: number;
+  /** Event ID → count. Fields whose value is not an integer are left out. */
+  readonly counts: Map<string, number>;
+}
+
+function addFields(counts: Map<string, number>, fields: Iterable<[string, string]>): void {
+  for (const [event, text] of fields) {
+    if (!INTEGER.test(text)) continue;
+    counts.set(event, (counts.get(event) ?? 0) + Number(text));
+  }
+}
+
+function* pairs(flat: readonly string[]): Generator<[string, string]> {
+  for (let i = 0; i < flat.length; i += 2) yield [flat[i], flat[i + 1]];
+}
+
+/**
+ * Read periods: small hashes through the read script, one call per shard on a cluster
+ * (`perShard`: every period of a shard is in its slot) or one for everything otherwise, continued
+ * while keys are left; hashes bigger than the budget with one `HGETALL` each. Calls go one at a
+ * time, so another client of Redis never waits longer than one call. Returns one entry per
+ * start, in the order asked, each shard's fields added up.
+ */
+export async function readPeriods(
+  redis: PeriodsRedis,
+  read: PeriodsRead,
+  perShard: boolean,
+  fieldBudget = READ_FIELD_BUDGET,
+): Promise<PeriodCounts[]> {
+  const result = read.starts.map((start) => ({ start, counts: new Map<string, number>() }));
+  const targets: { key: string; index: number }[][] = [];
+  for (let shard = 0; shard < read.shards; shard++) {
+    const keys = read.starts.map((start, index) => ({
+      key: periodKey(read.group, read.interval, start, shard),
+      index,
+    }));
+    if (perShard || targets.length === 0) targets.push(keys);
+    else targets[0].push(...keys);
+  }
+  // One call at a time: pipelined, Redis would run the calls back to back and keep every other
+  // client waiting for all of them; one by one, each waits at most one call's time.
+  const big: { key: string; index: number }[] = [];
+  for (const keys of targets) {
+    let rest = keys;
+    while (rest.length > 0) {
+      const reply = await redis.evalScript(READ_SCRIPT, rest.map((target) => target.key), [
+        String(fieldBudget),
+      ]) as unknown[];
+      const consumed = Number(reply[0]);
+      const skipped = new Set((reply[1] as number[]).map(Number));
+      let next = 2;
+      for (let i = 1; i <= consumed; i++) {
+        if (skipped.has(i)) big.push(rest[i - 1]);
+        else addFields(result[rest[i - 1].index].counts, pairs(reply[next++] as string[]));
+      }
+      rest = rest.slice(consumed);
+    }
+  }
+  for (const { key, index } of big) {
+    addFields(result[index].counts, Object.entries(await redis.hGetAll(key)));
+  }
+  return result;
+}
