@@ -40,6 +40,11 @@ export interface GroupSpec {
    * @default 1000000
    */
   max_pending_keys?: number;
+  /**
+   * Keep a total per event that only ever grows (`ecl_events_total` in Prometheus), in Redis, one
+   * hash field per event ID ever logged: never expires. @default false
+   */
+  totals?: boolean;
 }
 
 /** The `groups:` section as written in YAML: group name → {@link GroupSpec}. */
@@ -69,6 +74,8 @@ export interface GroupConfig {
   readonly syncLimit: number | undefined;
   /** Most pending (interval, period, event) counters per process. */
   readonly maxPendingKeys: number;
+  /** Whether Redis keeps a total per event that only grows (`totals: true`). */
+  readonly totals: boolean;
 }
 
 /** A validated configuration. */
@@ -89,6 +96,7 @@ const GROUP_KEYS = [
   "sync_interval",
   "sync_limit",
   "max_pending_keys",
+  "totals",
 ] as const;
 
 function parseGroup(check: Checker, name: string, raw: unknown, path: string): GroupConfig {
@@ -153,12 +161,17 @@ function parseGroup(check: Checker, name: string, raw: unknown, path: string): G
     ? DEFAULT_MAX_PENDING_KEYS
     : check.integer(spec.max_pending_keys, member(path, "max_pending_keys"), 1);
 
+  const totals = spec.totals === undefined
+    ? false
+    : check.boolean(spec.totals, member(path, "totals"));
+
   return {
     name,
     events,
     intervals,
     autoDeclareEvents,
     maxPendingKeys,
+    totals,
     syncIntervalMs: syncInterval === undefined ? undefined : syncInterval * 1000,
     syncLimit,
   };

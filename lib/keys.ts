@@ -29,6 +29,19 @@ export const SEPARATOR = ":";
 export const WRITER_PREFIX = "@w:";
 /** Key of the master lease; it lives outside every `<group>:` prefix. */
 export const MASTER_LEASE_KEY = "@ecl:master";
+/** Prefix of the totals hashes (`totals: true`); outside every `<group>:` prefix too. */
+export const TOTALS_PREFIX = "@ecl:total:";
+
+/**
+ * Key of the hash event ID → total of a `totals: true` group: `@ecl:total:<group>` (plain), which
+ * no SCAN pattern of the Python implementation matches (they start with `<group>:`); on a cluster
+ * `{<group>:<interval>}:@total`, in the hash slot of the one interval whose flush adds to it.
+ */
+export function totalsKey(group: string, interval: string, layout: KeyLayout = "plain"): string {
+  return layout === "cluster"
+    ? `{${group}${SEPARATOR}${interval}}${SEPARATOR}@total`
+    : TOTALS_PREFIX + group;
+}
 
 /**
  * How keys are laid out: `plain` is the layout of the original (`<group>:<interval>:cur:<event>`);

@@ -1,6 +1,6 @@
 /**
- * Reading what ecl's health and metrics show — the lease holder and both slots of each selected
- * (group, interval) — for `ecl serve`, `ecl read -f prometheus` (formatted by
+ * Reading what ecl's health and metrics show — the lease holder, both slots of each selected
+ * (group, interval) and the totals of each selected `totals: true` group — for `ecl serve`, `ecl read -f prometheus` (formatted by
  * `lib/format/prometheus.ts`) and `ecl status` (judged by `lib/format/status.ts`).
  * @module
  */
@@ -9,6 +9,7 @@ import { NotFoundError, RedisError } from "./errors.ts";
 import { findGroup } from "./lookup.ts";
 import {
   formatPrometheus,
+  type GroupTotals,
   type IntervalSnapshot,
   type MetricsSnapshot,
 } from "./format/prometheus.ts";
@@ -88,9 +89,27 @@ export async function readIntervals(
   return { leaseHolder, intervals };
 }
 
+const INTEGER_TEXT = /^-?\d+$/;
+
 /**
- * Read what one exposition shows: the lease holder, and both slots of every selected
- * (group, interval). Redis failures give `{ redisUp: false }` instead of an error.
+ * The totals of a `totals: true` group: every event with a total in Redis, and its predeclared
+ * events (0 until first counted). A stored value that is not an integer is left out.
+ * @throws what the store throws when Redis fails
+ */
+export async function readTotals(store: Store, group: GroupConfig): Promise<GroupTotals> {
+  const totals = new Map<string, number>();
+  for (const event of group.events) totals.set(event, 0);
+  for (const [event, value] of await store.readTotals(group)) {
+    if (INTEGER_TEXT.test(value)) totals.set(event, Number(value));
+  }
+  return { group: group.name, totals };
+}
+
+/**
+ * Read what one exposition shows: the lease holder, both slots of every selected
+ * (group, interval), and the totals of every selected group that keeps them (`totals: true`; a
+ * group is selected when one of its intervals is). Redis failures give `{ redisUp: false }`
+ * instead of an error.
  * @throws {NotFoundError} when the filter names a group or an interval that is not configured
  */
 export async function readSnapshot(
@@ -99,8 +118,13 @@ export async function readSnapshot(
   filter: MetricsFilter,
 ): Promise<MetricsSnapshot> {
   const pairs = selectIntervals(config, filter);
+  const withTotals = [...new Set(pairs.map(([group]) => group))].filter((group) => group.totals);
   try {
-    return { redisUp: true, ...await readIntervals(store, pairs) };
+    const [read, totals] = await Promise.all([
+      readIntervals(store, pairs),
+      Promise.all(withTotals.map((group) => readTotals(store, group))),
+    ]);
+    return { redisUp: true, ...read, totals };
   } catch (error) {
     if (error instanceof RedisError) return { redisUp: false };
     throw error;

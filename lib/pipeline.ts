@@ -232,6 +232,15 @@ export class WritePipeline {
         this.#reportExpired(batch);
       }
       for (const event of rejected) this.#reportRejected(batch, event);
+      for (const event of outcome.value.totalsRejected ?? []) {
+        this.#warn(
+          `Cannot add ${batch.counts.get(event)} to the total of event ${
+            JSON.stringify(event)
+          } of group ${
+            JSON.stringify(this.#config.name)
+          }: its total in Redis holds a value that is not a count, or would overflow; left unchanged`,
+        );
+      }
     });
     if (retry.length > 0) accumulator.restore(retry);
     if (failure !== undefined) {

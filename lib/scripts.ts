@@ -43,6 +43,9 @@ const SCAN_COUNT = 2000;
 /** Keys per `DEL` inside the rotation script (well below Lua's limit on `unpack`). */
 const DEL_CHUNK = 1000;
 
+/** In a flush reply, the events listed after it were not added to the totals. */
+export const TOTALS_MARKER = "@total";
+
 /** The error a script returns when the ACL forbids one of its commands. */
 export const NOPERM_REPLY = "NOPERM this user may not run every command ecl needs here";
 
@@ -67,11 +70,24 @@ export const NOPERM_REPLY = "NOPERM this user may not run every command ecl need
  *
  * Periods are compared as `floor(ts / len) * len`, because the Python master writes `cur:@ts`
  * as the time its timer fired, a little after the boundary.
+ *
+ * Totals (`totals: true`, batches of the group's shortest interval only): with a 4th key, the
+ * totals hash, every count is also added to its event's field there, after the batch-number and
+ * deadline checks (so a Duplicate or Expired resend adds nothing), whether the period went to
+ * `cur`, to `last` or was Discarded (the events happened; a Deferred batch comes again). Events
+ * whose field is not an integer (or would overflow) or a totals key that is not a hash are left
+ * unchanged and listed after a `@total` marker (event IDs never start with `@`).
  */
 export const FLUSH_SCRIPT = ACL_CHECK + `
 if not (allowed('SET', KEYS[3], '0') and allowed('GET', KEYS[1]) and allowed('GET', KEYS[2])
-    and allowed('INCRBY', ARGV[5] .. 'x', '1') and allowed('INCRBY', ARGV[6] .. 'x', '1')) then
+    and allowed('INCRBY', ARGV[5] .. 'x', '1') and allowed('INCRBY', ARGV[6] .. 'x', '1')
+    and (KEYS[4] == nil or allowed('HINCRBY', KEYS[4], 'x', '1'))) then
   return redis.error_reply('${NOPERM_REPLY}')
+end
+-- INCRBY or HINCRBY refused for a value that is not a count: skipped and listed; else an error.
+local function skippable(err)
+  return string.find(err, 'not an integer', 1, true) or string.find(err, 'overflow', 1, true)
+    or string.find(err, 'WRONGTYPE', 1, true)
 end
 local len = tonumber(ARGV[1])
 local period = tonumber(ARGV[2])
@@ -110,17 +126,25 @@ if ts then
 end
 redis.call('SET', KEYS[3], ARGV[7], 'PX', ARGV[8])
 local result = {status}
-if status == ${FlushStatus.Discarded} then return result end
-for i = 10, #ARGV, 2 do
-  local reply = redis.pcall('INCRBY', prefix .. ARGV[i], ARGV[i + 1])
-  if type(reply) == 'table' and reply.err then
-    -- A counter that is not an integer (or would overflow) is skipped; anything else is an error.
-    local err = reply.err
-    if not (string.find(err, 'not an integer', 1, true) or string.find(err, 'overflow', 1, true)
-        or string.find(err, 'WRONGTYPE', 1, true)) then
-      return redis.error_reply(err)
+if status ~= ${FlushStatus.Discarded} then
+  for i = 10, #ARGV, 2 do
+    local reply = redis.pcall('INCRBY', prefix .. ARGV[i], ARGV[i + 1])
+    if type(reply) == 'table' and reply.err then
+      if not skippable(reply.err) then return redis.error_reply(reply.err) end
+      result[#result + 1] = ARGV[i]
     end
-    result[#result + 1] = ARGV[i]
+  end
+end
+if KEYS[4] then
+  local marked = false
+  for i = 10, #ARGV, 2 do
+    local reply = redis.pcall('HINCRBY', KEYS[4], ARGV[i], ARGV[i + 1])
+    if type(reply) == 'table' and reply.err then
+      if not skippable(reply.err) then return redis.error_reply(reply.err) end
+      if not marked then result[#result + 1] = '${TOTALS_MARKER}' end
+      marked = true
+      result[#result + 1] = ARGV[i]
+    end
   end
 end
 return result
@@ -252,4 +276,14 @@ repeat
   for _, key in ipairs(reply[2]) do found[#found + 1] = key end
 until cursor == '0'
 return found
+`;
+
+/**
+ * One page of a hash, routed by its key (on a cluster, to the node of its slot).
+ * KEYS: the hash. ARGV: cursor, fields per page. Returns `HSCAN`'s reply: `{next cursor, fields}`;
+ * a key that is not a hash reads as an empty one.
+ */
+export const HSCAN_SCRIPT = `
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return {'0', {}} end
+return redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
 `;

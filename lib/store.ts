@@ -282,6 +282,18 @@ export class Store {
   }
 
   /**
+   * Raw totals of a `totals: true` group (event ID → stored value), as its layout keeps them.
+   * Fails during an outage instead of waiting for it to end.
+   */
+  async readTotals(group: GroupConfig): Promise<Map<string, string>> {
+    await this.ready();
+    return await this.#send(
+      "read from",
+      () => this.layoutOf(group).readTotals(this.#commands, group),
+    );
+  }
+
+  /**
    * Take the master lease for `ttlMs`, or extend it when `holder` has it already.
    * @returns whether `holder` holds the lease now
    */

@@ -7,12 +7,16 @@
 import assert from "node:assert/strict";
 import parsePrometheus from "parse-prometheus-text-format";
 
-/** Parse with the npm parser: every line must parse, every family have HELP and TYPE gauge. */
+/**
+ * Parse with the npm parser: every line must parse, every family have HELP and TYPE gauge (a
+ * counter when its name ends in `_total`).
+ */
 function assertParses(text: string): void {
   const families = parsePrometheus(text) as { name: string; help: string; type: string }[];
   for (const family of families) {
     assert.ok(family.help !== "", `${family.name} has no HELP`);
-    assert.equal(family.type, "GAUGE", `${family.name} is not a gauge`);
+    const type = family.name.endsWith("_total") ? "COUNTER" : "GAUGE";
+    assert.equal(family.type, type, `${family.name} is not a ${type.toLowerCase()}`);
   }
   const samples = text.split("\n").filter((line) => line !== "" && !line.startsWith("#"));
   const parsed = families.reduce(

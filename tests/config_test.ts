@@ -74,6 +74,7 @@ Deno.test("parseConfig() converts a full document to camelCase config", () => {
     syncIntervalMs: 2500,
     syncLimit: 100,
     maxPendingKeys: 1_000_000,
+    totals: false,
   });
   assert.deepEqual(config.groups.get("errors"), {
     name: "errors",
@@ -83,6 +84,7 @@ Deno.test("parseConfig() converts a full document to camelCase config", () => {
     syncIntervalMs: undefined,
     syncLimit: undefined,
     maxPendingKeys: 1_000_000,
+    totals: false,
   });
 });
 
@@ -247,7 +249,7 @@ Deno.test("parseConfig() rejects a group spec that is not a mapping or has unkno
       "unknown key interval",
       { interval: ["5m"] },
       "groups.requests.interval",
-      /^Unknown key "interval": expected one of events, intervals, auto_declare_events, sync_interval, sync_limit, max_pending_keys$/,
+      /^Unknown key "interval": expected one of events, intervals, auto_declare_events, sync_interval, sync_limit, max_pending_keys, totals$/,
     ],
     [
       "unknown key with a dot",
@@ -496,6 +498,7 @@ Deno.test("loadConfig() reads, parses and validates a YAML file", async () => {
         syncIntervalMs: undefined,
         syncLimit: 10,
         maxPendingKeys: 1_000_000,
+        totals: false,
       });
       assert.deepEqual(config.groups.get("dynamic"), {
         name: "dynamic",
@@ -505,6 +508,7 @@ Deno.test("loadConfig() reads, parses and validates a YAML file", async () => {
         syncIntervalMs: undefined,
         syncLimit: undefined,
         maxPendingKeys: 1_000_000,
+        totals: false,
       });
     }));
 });

@@ -2,8 +2,8 @@
  * Prometheus text exposition format 0.0.4 of the counters and of ecl's health (pure): what
  * `ecl read -f prometheus` prints and `ecl serve` answers on `GET /metrics`.
  *
- * Every metric is a gauge. Families come in name order, each with one `# HELP` and one `# TYPE`
- * line, and only when it has samples; samples are sorted by their label values (by code point),
+ * Every metric is a gauge except `ecl_events_total`, a counter. Families come in name order, each
+ * with one `# HELP` and one `# TYPE` line, and only when it has samples; samples are sorted by their label values (by code point),
  * so the same data always gives the same bytes.
  * @module
  */
@@ -24,6 +24,14 @@ export interface IntervalSnapshot {
   readonly current: SlotCounts;
 }
 
+/** The totals of one `totals: true` group as read from Redis. */
+export interface GroupTotals {
+  /** Group name. */
+  readonly group: string;
+  /** Event ID → total (every count since the totals began). */
+  readonly totals: ReadonlyMap<string, number>;
+}
+
 /** Everything one exposition shows. */
 export interface MetricsSnapshot {
   /** Whether Redis answered every read; when `false` nothing else is shown. */
@@ -32,11 +40,14 @@ export interface MetricsSnapshot {
   readonly leaseHolder?: string | undefined;
   /** Every (group, interval) read, in any order. */
   readonly intervals?: readonly IntervalSnapshot[];
+  /** Totals of every group read that keeps them, in any order. */
+  readonly totals?: readonly GroupTotals[];
 }
 
 /** One metric family: its name, help text and samples (label values in label-name order). */
 interface Family {
   readonly name: string;
+  readonly type: "gauge" | "counter";
   readonly help: string;
   readonly labels: readonly string[];
   readonly samples: { values: string[]; value: number }[];
@@ -69,15 +80,20 @@ function compareValues(a: readonly string[], b: readonly string[]): number {
   return a.length - b.length;
 }
 
-function family(name: string, help: string, labels: readonly string[]): Family {
-  return { name, help, labels, samples: [] };
+function family(
+  name: string,
+  help: string,
+  labels: readonly string[],
+  type: Family["type"] = "gauge",
+): Family {
+  return { name, type, help, labels, samples: [] };
 }
 
 function render(families: readonly Family[]): string {
   let text = "";
   for (const f of [...families].sort((a, b) => compareCodePoints(a.name, b.name))) {
     if (f.samples.length === 0) continue;
-    text += `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} gauge\n`;
+    text += `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
     for (const sample of [...f.samples].sort((a, b) => compareValues(a.values, b.values))) {
       const labels = f.labels.map((label, i) => `${label}="${escapeLabelValue(sample.values[i])}"`);
       text += `${f.name}${labels.length === 0 ? "" : `{${labels.join(",")}}`} ${
@@ -142,6 +158,18 @@ export function formatPrometheus(snapshot: MetricsSnapshot, nowSeconds: number):
     ["group", "interval"],
   );
 
+  const total = family(
+    "ecl_events_total",
+    "Count of the event since its group's totals began (totals: true); only grows.",
+    ["group", "event"],
+    "counter",
+  );
+  for (const { group, totals } of snapshot.totals ?? []) {
+    for (const [event, count] of totals) {
+      total.samples.push({ values: [group, event], value: count });
+    }
+  }
+
   leaseHeld.samples.push({ values: [], value: snapshot.leaseHolder === undefined ? 0 : 1 });
   if (snapshot.leaseHolder !== undefined) {
     leaseInfo.samples.push({ values: [snapshot.leaseHolder], value: 1 });
@@ -177,6 +205,7 @@ export function formatPrometheus(snapshot: MetricsSnapshot, nowSeconds: number):
     leaseInfo,
     last,
     current,
+    total,
     length,
     start,
     sinceRotation,

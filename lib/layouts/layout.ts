@@ -26,6 +26,22 @@ export const CLOCK_SKEW_MS = 60_000;
  */
 export const WRITER_RECORD_TTL_MS = RESEND_WINDOW_MS + CLOCK_SKEW_MS;
 
+/**
+ * The interval whose batches carry a `totals: true` group's totals: its shortest (interval lengths
+ * of a group are distinct, so it is one). Every logged count is in exactly one batch of each
+ * interval, so adding the batches of one interval to the totals adds every count once.
+ */
+export function totalsInterval(group: GroupConfig): IntervalConfig {
+  return group.intervals.reduce((shortest, interval) =>
+    interval.seconds < shortest.seconds ? interval : shortest
+  );
+}
+
+/** Whether batches of (group, interval) add to the group's totals (see {@link totalsInterval}). */
+export function carriesTotals(group: GroupConfig, interval: IntervalConfig): boolean {
+  return group.totals && totalsInterval(group).seconds === interval.seconds;
+}
+
 /** One batch to write: counts of one period of one (group, interval). */
 export interface FlushRequest {
   /** The group. */
@@ -57,6 +73,8 @@ export interface FlushResult {
   readonly status: FlushStatus;
   /** Events whose counter holds a value that is not an integer (or would overflow): not added. */
   readonly rejected: readonly string[];
+  /** Events whose total holds a value that is not an integer (or would overflow): not added. */
+  readonly totalsRejected?: readonly string[];
 }
 
 /** The raw values of one period as Redis holds them, and the span of time they cover. */
@@ -112,6 +130,11 @@ export interface Layout {
     interval: IntervalConfig,
     boundary: number,
   ): Promise<number>;
+  /**
+   * The totals of a `totals: true` group: event ID → stored value, every field of every hash that
+   * holds them in this layout (summed where there are several). Not judged: the reader decides.
+   */
+  readTotals(redis: Commands, group: GroupConfig): Promise<Map<string, string>>;
   /**
    * Read one period of (group, interval): `last` (the last finished) or `cur` (the current one),
    * for `events` and, with `listAll`, every event that has a count.

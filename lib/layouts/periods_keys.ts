@@ -5,6 +5,8 @@
  * - `{<group>:<interval>:<shard>}:p:<start>`  counts of the period starting at `<start>` (UNIX s)
  * - `{<group>:<interval>:<shard>}:w:<writer>` highest batch number `<writer>` wrote to that shard
  *   (Redis Cluster), or `{<group>:<interval>}:w:<writer>` to the whole (group, interval) (one Redis)
+ * - `{<group>:<interval>:<shard>}:t`           event ID → total of the events of that shard
+ *   (`totals: true`; only the shortest interval's shards grow; readers sum every interval's)
  *
  * The Redis Cluster hash tag is `{<group>:<interval>:<shard>}`: every key of one shard (all its
  * periods and its writers' numbers) is in one hash slot, so the write script can check and record
@@ -55,6 +57,14 @@ export function periodKey(group: string, interval: string, start: number, shard:
 /** Key of `writer`'s highest batch number written to `shard` of (group, interval). */
 export function writerKey(group: string, interval: string, shard: number, writer: string): string {
   return `${shardTag(group, interval, shard)}:w:${writer}`;
+}
+
+/**
+ * Key of the hash event ID → total of the events of `shard` (`totals: true`): in the shard's slot,
+ * so the write script adds to it atomically with the counts. Never expires.
+ */
+export function totalsKey(group: string, interval: string, shard: number): string {
+  return `${shardTag(group, interval, shard)}:t`;
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   keptUntil,
   periodKey,
   splitByShard,
+  totalsKey,
   WRITER_TTL_MS,
   writerKey,
 } from "./periods_keys.ts";
@@ -33,6 +34,9 @@ export const PeriodsWriteStatus = {
 } as const;
 /** One of {@link PeriodsWriteStatus}. */
 export type PeriodsWriteStatus = typeof PeriodsWriteStatus[keyof typeof PeriodsWriteStatus];
+
+/** In a write reply, the events listed after it were not added to the totals. */
+export const PERIODS_TOTALS_MARKER = "@total";
 
 /** The error a script returns when the ACL forbids one of its commands. */
 export const PERIODS_NOPERM_REPLY = "NOPERM this user may not run every command ecl needs here";
@@ -68,9 +72,11 @@ end
  *
  * KEYS: the k shard hashes of the period, the k hashes of the same shards of the period that left
  * the kept history when this one began, then the writer's key of each shard (on a cluster), or one
- * writer key for all of them (on one Redis, where the k shards are written atomically).
+ * writer key for all of them (on one Redis, where the k shards are written atomically), then with
+ * totals the k totals hashes of the shards.
  * ARGV: period start, grace (s), kept-until (s), batch number, writer key TTL (ms), k, then per
- * shard its EXPIREAT time and its number of events n_j, then per shard its n_j event, count pairs.
+ * shard its EXPIREAT time and its number of events n_j, then per shard its n_j event, count pairs,
+ * then `1` when the batch adds to the totals.
  *
  * Returns `{status, event...}`: the events listed were not added because their field holds
  * something that is not an integer or would overflow, or the key is not a hash (skipped, so one
@@ -86,17 +92,31 @@ end
  * thread unless `lazyfree-lazy-expire` is set. Shards within the bound are left to their staggered
  * expiry (about 1 ms each, one second apart), which measured better than one background burst for
  * a whole period on a busy machine (bench P4, P11). Later writes of the shard add counts only.
+ *
+ * Totals (`totals: true`, batches of the group's shortest interval only): each fresh shard's counts
+ * are also added to its totals hash, after the batch-number check (a Duplicate adds nothing),
+ * whatever the period's status (a TooEarly or TooLate batch's events happened too). Fields that
+ * are not integers (or would overflow) are left unchanged and listed after a `@total` marker.
  */
 export const WRITE_SCRIPT: PeriodsScript = script(
   ACL_CHECK + `
 local k = tonumber(ARGV[6])
 local w = 2 * k
-local m = #KEYS - w
+local pairsEnd = 7 + 2 * k
+for j = 1, k do pairsEnd = pairsEnd + 2 * tonumber(ARGV[6 + 2 * j]) end
+local totals = ARGV[pairsEnd] == '1'
+local m = #KEYS - w - (totals and k or 0)
 if not (allowed('HINCRBY', KEYS[1], 'x', '1') and allowed('EXPIREAT', KEYS[1], '1')
     and allowed('UNLINK', KEYS[k + 1]) and allowed('HLEN', KEYS[k + 1]) and allowed('SET', KEYS[w + 1], '0', 'PX', '1')
-    and allowed('GET', KEYS[w + 1])) then
+    and allowed('GET', KEYS[w + 1])
+    and (not totals or allowed('HINCRBY', KEYS[w + m + 1], 'x', '1'))) then
   return redis.error_reply('${PERIODS_NOPERM_REPLY}')
 end
+local function skippable(err)
+  return string.find(err, 'not an integer', 1, true) or string.find(err, 'overflow', 1, true)
+    or string.find(err, 'WRONGTYPE', 1, true)
+end
+local totalsRejected = {}
 local seq = tonumber(ARGV[4])
 local fresh = {}
 local any = false
@@ -133,11 +153,7 @@ for j = 1, k do
     for i = pos, pos + 2 * n - 1, 2 do
       local reply = redis.pcall('HINCRBY', KEYS[j], ARGV[i], ARGV[i + 1])
       if type(reply) == 'table' and reply.err then
-        local err = reply.err
-        if not (string.find(err, 'not an integer', 1, true) or string.find(err, 'overflow', 1, true)
-            or string.find(err, 'WRONGTYPE', 1, true)) then
-          return redis.error_reply(err)
-        end
+        if not skippable(reply.err) then return redis.error_reply(reply.err) end
         result[#result + 1] = ARGV[i]
       else
         added = true
@@ -146,7 +162,20 @@ for j = 1, k do
     -- Only a hash this script wrote gets the expiry: never shorten a foreign key's life.
     if added and new then redis.call('EXPIREAT', KEYS[j], ARGV[5 + 2 * j]) end
   end
+  if totals and fresh[m == 1 and 1 or j] then
+    for i = pos, pos + 2 * n - 1, 2 do
+      local reply = redis.pcall('HINCRBY', KEYS[w + m + j], ARGV[i], ARGV[i + 1])
+      if type(reply) == 'table' and reply.err then
+        if not skippable(reply.err) then return redis.error_reply(reply.err) end
+        totalsRejected[#totalsRejected + 1] = ARGV[i]
+      end
+    end
+  end
   pos = pos + 2 * n
+end
+if #totalsRejected > 0 then
+  result[#result + 1] = '${PERIODS_TOTALS_MARKER}'
+  for _, event in ipairs(totalsRejected) do result[#result + 1] = event end
 end
 return result
 `,
@@ -218,6 +247,11 @@ export interface PeriodBatch {
   readonly writer: string;
   /** The writer's number for this batch; increases with every new batch. */
   readonly seq: number;
+  /**
+   * Add the counts to the shards' totals hashes too: set for the batches of the group's shortest
+   * interval when it keeps totals (`carriesTotals` in layout.ts). @default false
+   */
+  readonly totals?: boolean;
 }
 
 /** What a write did. */
@@ -232,6 +266,8 @@ export interface PeriodsWriteResult {
    * only part of it when a batch straddles the edge of the window.
    */
   readonly refused: number;
+  /** Events not added to the totals: their field holds something that is not a count. */
+  readonly totalsRejected?: readonly string[];
 }
 
 /**
@@ -263,6 +299,9 @@ export function planWrite(batch: PeriodBatch, perShard: boolean): ScriptCall[] {
     } else {
       keys.push(batchWriterKey(batch.group, batch.interval, batch.writer));
     }
+    if (batch.totals === true) {
+      for (const [shard] of shards) keys.push(totalsKey(batch.group, batch.interval, shard));
+    }
     const args = [...head, String(shards.length)];
     for (const [shard, counts] of shards) {
       args.push(
@@ -277,6 +316,7 @@ export function planWrite(batch: PeriodBatch, perShard: boolean): ScriptCall[] {
         total += count;
       }
     }
+    if (batch.totals === true) args.push("1");
     return { keys, args, total };
   });
 }
@@ -287,9 +327,17 @@ function isRefused(status: PeriodsWriteStatus): boolean {
 
 /** The result of one write script call that would add `total` counts. */
 export function parseWriteReply(reply: unknown, total: number): PeriodsWriteResult {
-  const [code, ...rejected] = reply as [number, ...string[]];
+  const [code, ...listed] = reply as [number, ...string[]];
   const status = Number(code) as PeriodsWriteStatus;
-  return { status, rejected: rejected.map(String), refused: isRefused(status) ? total : 0 };
+  const refused = isRefused(status) ? total : 0;
+  const marker = listed.indexOf(PERIODS_TOTALS_MARKER);
+  if (marker < 0) return { status, rejected: listed.map(String), refused };
+  return {
+    status,
+    rejected: listed.slice(0, marker).map(String),
+    refused,
+    totalsRejected: listed.slice(marker + 1).map(String),
+  };
 }
 
 /**
@@ -299,10 +347,12 @@ export function parseWriteReply(reply: unknown, total: number): PeriodsWriteResu
  */
 export function combineWriteResults(results: readonly PeriodsWriteResult[]): PeriodsWriteResult {
   const rejected = results.flatMap((result) => result.rejected);
+  const totalsRejected = results.flatMap((result) => result.totalsRejected ?? []);
+  const totals = totalsRejected.length === 0 ? {} : { totalsRejected };
   let refused = 0;
   for (const result of results) refused += result.refused;
   const first = results.find((result) => isRefused(result.status));
-  if (first !== undefined) return { status: first.status, rejected, refused };
+  if (first !== undefined) return { status: first.status, rejected, refused, ...totals };
   const written = results.some((result) => result.status === PeriodsWriteStatus.Written);
   return {
     status: written || results.length === 0
@@ -310,6 +360,7 @@ export function combineWriteResults(results: readonly PeriodsWriteResult[]): Per
       : PeriodsWriteStatus.Duplicate,
     rejected,
     refused,
+    ...totals,
   };
 }
 
@@ -415,4 +466,34 @@ export async function readPeriods(
     addFields(result[index].counts, Object.entries(await redis.hGetAll(key)));
   }
   return result;
+}
+
+/** Where a group's totals are: each interval of it with its shard count. */
+export interface PeriodsTotalsRead {
+  /** Group name. */
+  readonly group: string;
+  /** Every configured interval of the group and its shard count. */
+  readonly intervals: readonly { readonly interval: string; readonly shards: number }[];
+}
+
+/**
+ * Read a group's totals: every shard's totals hash of every configured interval, summed per event
+ * (only the shortest interval's grow; another's hold what grew there while it was the shortest).
+ * One `HGETALL` per hash, one at a time: a totals hash holds one field per event ID ever logged to
+ * its shard, bounded like a period's shard for a group whose events recur.
+ */
+export async function readTotals(
+  redis: PeriodsRedis,
+  read: PeriodsTotalsRead,
+): Promise<Map<string, number>> {
+  const totals = new Map<string, number>();
+  for (const { interval, shards } of read.intervals) {
+    for (let shard = 0; shard < shards; shard++) {
+      addFields(
+        totals,
+        Object.entries(await redis.hGetAll(totalsKey(read.group, interval, shard))),
+      );
+    }
+  }
+  return totals;
 }

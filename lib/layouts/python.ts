@@ -16,16 +16,20 @@ import {
   type Slot,
   slotPrefix,
   timestampKey,
+  totalsKey,
   writerKey,
 } from "../keys.ts";
 import {
   FLUSH_SCRIPT,
   type FlushStatus,
+  HSCAN_SCRIPT,
   RELEASE_WRITER_SCRIPT,
   ROTATE_SCRIPT,
   SCAN_SCRIPT,
+  TOTALS_MARKER,
 } from "../scripts.ts";
 import {
+  carriesTotals,
   type Commands,
   type FlushRequest,
   type FlushResult,
@@ -37,6 +41,17 @@ import {
 const SCAN_COUNT = 1000;
 
 const INTEGER_TEXT = /^-?\d+$/;
+
+/**
+ * Sum of two stored totals as text; a value that is not an integer wins, so the reader sees it
+ * (and warns) instead of a wrong sum.
+ */
+function addTotals(a: string | undefined, b: string): string {
+  if (a === undefined) return b;
+  if (!INTEGER_TEXT.test(a)) return a;
+  if (!INTEGER_TEXT.test(b)) return b;
+  return String(BigInt(a) + BigInt(b));
+}
 
 function parseTimestamp(value: string | null): number | undefined {
   return value !== null && INTEGER_TEXT.test(value) ? Number(value) : undefined;
@@ -72,11 +87,49 @@ export class PythonLayout implements Layout {
       timestampKey(group, interval.name, LAST, this.#keys),
       writerKey(group, interval.name, request.writer, this.#keys),
     ];
-    const [status, ...rejected] = await redis.run(FLUSH_SCRIPT, keys, args) as [
+    if (carriesTotals(request.group, interval)) {
+      keys.push(totalsKey(group, interval.name, this.#keys));
+    }
+    const [status, ...listed] = await redis.run(FLUSH_SCRIPT, keys, args) as [
       number,
       ...string[],
     ];
-    return { status: Number(status) as FlushStatus, rejected };
+    const marker = listed.indexOf(TOTALS_MARKER);
+    return marker < 0 ? { status: Number(status) as FlushStatus, rejected: listed } : {
+      status: Number(status) as FlushStatus,
+      rejected: listed.slice(0, marker),
+      totalsRejected: listed.slice(marker + 1),
+    };
+  }
+
+  /**
+   * The totals hash, read page by page (`HSCAN` in a script, so on a cluster it goes to the node
+   * of its slot): a group with millions of event IDs never blocks Redis for one big `HGETALL`. On a
+   * cluster each interval has its own totals hash (only the shortest interval's grows; the others
+   * hold what grew there while it was the shortest), summed here.
+   */
+  async readTotals(redis: Commands, group: GroupConfig): Promise<Map<string, string>> {
+    const keys = this.#keys === "cluster"
+      ? group.intervals.map((interval) => totalsKey(group.name, interval.name, this.#keys))
+      : [totalsKey(group.name, "", this.#keys)];
+    const totals = new Map<string, string>();
+    for (const key of keys) {
+      let cursor = "0";
+      do {
+        const [next, fields] = await redis.run(HSCAN_SCRIPT, [key], [
+          cursor,
+          String(SCAN_COUNT),
+        ]) as [
+          string,
+          string[],
+        ];
+        cursor = String(next);
+        for (let i = 0; i < fields.length; i += 2) {
+          totals.set(fields[i], addTotals(totals.get(fields[i]), fields[i + 1]));
+        }
+      } while (cursor !== "0");
+    }
+    return totals;
   }
 
   /** One script per interval: the writer's keys of a group are in as many hash slots. */
