@@ -385,3 +385,28 @@ export async function waitForKey(
   });
   return last!;
 }
+
+/** `master_repl_offset` in the `INFO replication` of `client`'s server. */
+async function replicationOffset(client: RawClient): Promise<number> {
+  const info = await client.sendCommand(["INFO", "replication"]) as string;
+  return Number(/^master_repl_offset:(\d+)/m.exec(info)?.[1] ?? -1);
+}
+
+/**
+ * Wait until `replica` has processed everything its master (`master`) has written so far. (Not
+ * `WAIT`: it waits for the offset of the calling client's own last write, and a client that wrote
+ * nothing gets its answer at once.) Hold the master's writes first (`CLIENT PAUSE … WRITE`) for a
+ * replica that has everything when the master is killed.
+ */
+export async function waitForReplica(
+  master: RawClient,
+  replica: RawClient,
+  what = "the replica",
+): Promise<void> {
+  const offset = await replicationOffset(master);
+  await waitFor(
+    `${what} at replication offset ${offset}`,
+    async () => await replicationOffset(replica) >= offset,
+    { everyMs: 10 },
+  );
+}

@@ -5,7 +5,7 @@
  */
 import { createClient } from "@redis/client";
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { freePort, type RawClient, RedisServer } from "./_redis.ts";
+import { freePort, type RawClient, RedisServer, waitForReplica } from "./_redis.ts";
 import { waitFor, within } from "./_wait.ts";
 
 /** The master name the sentinel monitors. */
@@ -225,6 +225,8 @@ export async function startSentinel(options: SentinelOptions = {}) {
       if (node === undefined) throw new Error("the sentinel names no master of this setup");
       return node;
     },
+    /** The end of the sentinel's log, for failure messages. */
+    log: logTail,
     /** Send a command to the sentinel (e.g. `SENTINEL FAILOVER`). */
     command(args: string[]): Promise<unknown> {
       return sentinel.sendCommand(args);
@@ -250,10 +252,7 @@ export async function startSentinel(options: SentinelOptions = {}) {
       // Replication is asynchronous: a SIGKILLed master loses what its replica has not got (a
       // limit of Redis, documented). Hold writes, let the replica catch up, then kill.
       await client.sendCommand(["CLIENT", "PAUSE", "10000", "WRITE"]);
-      const synced = await client.sendCommand(["WAIT", "1", "10000"]);
-      if (Number(synced) !== 1) {
-        throw new Error(`replica of port ${master.port} not in sync: WAIT ${synced}`);
-      }
+      await waitForReplica(client, await clientOf(replica), `replica ${replica.port}`);
       raw.get(master)?.destroy();
       raw.delete(master);
       await master.kill();

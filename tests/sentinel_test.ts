@@ -9,7 +9,7 @@ import { Store } from "../lib/store.ts";
 import { EventCountLogger } from "../mod.ts";
 import { runCli, writeConfig } from "./_process.ts";
 import { MASTER_NAME, startSentinel } from "./_sentinel.ts";
-import type { RawClient } from "./_redis.ts";
+import { type RawClient, waitForReplica } from "./_redis.ts";
 import { waitFor, within } from "./_wait.ts";
 
 Deno.test("ecl log, ecl read and ecl master through Redis Sentinel", async () => {
@@ -57,8 +57,7 @@ Deno.test("EventGroup through Redis Sentinel: counts logged during a failover ar
     await group.flush();
     // Replication is asynchronous: make sure the replica has what the master confirmed, since
     // a failover loses what it has not (a limit of Redis, documented).
-    const master = await setup.client(setup.nodes[0]);
-    assert.equal(await master.sendCommand(["WAIT", "1", "15000"]), 1);
+    await waitForReplica(await setup.client(setup.nodes[0]), await setup.client(setup.nodes[1]));
     await setup.nodes[0].kill();
     for (let i = 0; i < 5000; i++) group.log("a");
     const started = Date.now();
@@ -66,7 +65,7 @@ Deno.test("EventGroup through Redis Sentinel: counts logged during a failover ar
     await within("the counts written to the promoted replica", group.flush());
     const failoverMs = Date.now() - started;
     const promoted = await setup.client(setup.nodes[1]);
-    assert.equal(await promoted.get("g:1h:cur:a"), "10000");
+    assert.equal(await promoted.get("g:1h:cur:a"), "10000", warnings.join("\n"));
     assert.deepEqual(await group.getCounts("1h", { current: true }), { a: 10000 });
     console.log(`sentinel failover: counts written ${failoverMs} ms after the master died`);
   } finally {
@@ -116,7 +115,7 @@ Deno.test("Redis Sentinel: a logger that cannot connect to the master the sentin
     assert.match(
       warnings[0],
       new RegExp(
-        `^Cannot reach Redis at redis-sentinel://127\\.0\\.0\\.1:${setup.port}/ecl-test/0: master ${named} named by the sentinels: .*ECONNREFUSED`,
+        `^Cannot reach Redis at redis-sentinel://127\\.0\\.0\\.1:${setup.port}/ecl-test/0: master ${named} named by the sentinels: `,
       ),
     );
     // The sentinel promotes the replica: the logger must follow it.
@@ -165,7 +164,12 @@ Deno.test("Redis Sentinel: with no master to reach, counts are kept, a warning s
     await within("the rest written", group.flush());
     const raw = await setup.client(node);
     assert.equal(await raw.get("g:24h:cur:a"), "2000");
-    assert.equal(warnings.length, 1, warnings.join("\n"));
+    // One warning for the outage, one line when it is over.
+    assert.equal(warnings.length, 2, warnings.join("\n"));
+    assert.equal(
+      warnings[1],
+      `Reconnected to Redis at redis-sentinel://127.0.0.1:${setup.port}/ecl-test/0`,
+    );
     assert.deepEqual(printed, []);
   } finally {
     console.log = log;
