@@ -48,6 +48,20 @@ const SCAN_COUNT = 1000;
 /** Keys per `MGET` when reading counts. */
 const MGET_CHUNK = 10000;
 
+/**
+ * Sentinel only: what the data-node clients' reconnect strategy fails a connection attempt with.
+ * node-redis 5 (`dist/lib/sentinel/index.js`, `RedisSentinelInternal`) creates the master's client
+ * with our socket options and awaits its `connect()` in `transform()`; with a strategy that retries
+ * (ours did), a master that the sentinels still name but that cannot be reached (a logger may see
+ * a master die before its sentinel does) makes that `connect()` wait for ever, and with it every
+ * command and every later failover (`#reset()` waits for the same `#connectPromise`): upstream
+ * redis/node-redis#3061, fixed in 6.x (#3331). So the node clients never retry themselves: the
+ * attempt fails, and `#connect()` asks the sentinels again every second until they name a master
+ * that answers. It prints every failure with `console.log` except one with this message, which it
+ * takes for "the sentinels name no usable master": the failure is reported by our warning instead.
+ */
+const SENTINEL_RETRY_MESSAGE = "no valid master node";
+
 /** How long Redis remembers a writer's last batch number after its last write. */
 const WRITER_TTL_MS = 3_600_000;
 
@@ -165,6 +179,8 @@ export class Store {
   #closed = false;
   /** `ready()` calls waiting for their first attempt; they report a failure themselves. */
   #readyWaiters = 0;
+  /** Sentinel only: why the last master named by the sentinels could not be reached. */
+  #masterFailure: string | undefined;
 
   /** Create a store; nothing is sent until the first command or {@link Store.connect}. */
   constructor(config: RedisConfig, options: StoreOptions = {}) {
@@ -217,7 +233,14 @@ export class Store {
       : createSentinel({
         name: sentinel.name,
         sentinelRootNodes: sentinel.nodes.map((node) => ({ host: node.host, port: node.port })),
-        nodeClientOptions: { ...nodeOptions, socket },
+        // The sentinel client retries (see SENTINEL_RETRY_MESSAGE); a one-shot command does not.
+        maxCommandRediscovers: reconnect ? undefined : 0,
+        // Failures of the master's client come as "error" too: the outage warning names it.
+        passthroughClientErrorEvents: true,
+        nodeClientOptions: {
+          ...nodeOptions,
+          socket: { ...socket, reconnectStrategy: () => new Error(SENTINEL_RETRY_MESSAGE) },
+        },
         sentinelClientOptions: {
           socket,
           disableClientInfo: true,
@@ -225,13 +248,27 @@ export class Store {
           password: sentinel.password,
         },
       })) as unknown as Connection;
-    this.#client.on("error", (error: Error) => this.#onError(error));
-    this.#client.on("ready", () => {
-      if (this.#outage) {
-        this.#outage = false;
-        this.#options.onReconnect?.(`Reconnected to Redis at ${this.address}`);
-      }
-    });
+    this.#client.on("error", (error: Error) => this.#onError(this.#sentinelError(error)));
+    this.#client.on("ready", () => this.#onReady());
+  }
+
+  /**
+   * Sentinel only: name the master that failed in an error of the Sentinel client's master client
+   * (`Master Client (host:port): …`, with `passthroughClientErrorEvents`), and remember it.
+   */
+  #sentinelError(error: Error): Error {
+    const master = /^Master Client \((.+?)\): /.exec(String(error.message));
+    if (master === null) return error;
+    const cause = error.cause instanceof Error ? error.cause.message : error.message;
+    this.#masterFailure = `master ${master[1]} named by the sentinels: ${cause}`;
+    return new Error(`${this.#masterFailure} (waiting for them to name a master that answers)`);
+  }
+
+  #onReady(): void {
+    if (this.#outage) {
+      this.#outage = false;
+      this.#options.onReconnect?.(`Reconnected to Redis at ${this.address}`);
+    }
   }
 
   /** Address of the server, for messages (no password). */
@@ -258,7 +295,10 @@ export class Store {
       () => undefined,
       (error: Error) => {
         this.#connecting = undefined;
-        throw new RedisError(`Cannot connect to Redis at ${this.address}: ${error.message}`, {
+        const reason = error.message !== SENTINEL_RETRY_MESSAGE
+          ? error.message
+          : this.#masterFailure ?? "the sentinels name no master that is up";
+        throw new RedisError(`Cannot connect to Redis at ${this.address}: ${reason}`, {
           cause: error,
         });
       },
@@ -304,7 +344,10 @@ export class Store {
   async #eval(sha: string, script: string, keys: string[], args: string[]): Promise<unknown> {
     await this.connect();
     try {
-      return await this.#client.evalSha(sha, { keys, arguments: args });
+      const reply = await this.#client.evalSha(sha, { keys, arguments: args });
+      // A Sentinel client emits no "ready" when it has found a master again: a reply tells.
+      if (this.#config.sentinel !== undefined) this.#onReady();
+      return reply;
     } catch (error) {
       if (!String((error as Error).message).startsWith("NOSCRIPT")) {
         if (!(error instanceof ErrorReply)) this.#rediscoverCluster();
