@@ -368,8 +368,8 @@ Deno.test("ecl read --watch prints a block per refresh off a terminal and stops 
     const config = await configFor(server);
     const raw = await server.client();
     await raw.set("requests:5m:last:req1", "4");
-    const { spawnScript } = await import("./_process.ts");
-    const child = spawnScript("cli.ts", [
+    const { startScript } = await import("./_process.ts");
+    const child = startScript("cli.ts", [
       "read",
       config,
       "-g",
@@ -379,11 +379,12 @@ Deno.test("ecl read --watch prints a block per refresh off a terminal and stops 
       "--watch",
       "0.3",
     ]);
-    await sleep(1500);
+    // Two blocks printed, the second one whole (each ends with an empty line): then SIGINT.
+    await child.until("two blocks on stdout", (c) => c.stdout.split("\n\n").length > 2);
     child.kill("SIGINT");
-    const output = await child.output();
-    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-    const blocks = new TextDecoder().decode(output.stdout).split("\n\n").filter((b) => b !== "");
+    const output = await child.exit();
+    assert.equal(output.code, 0, output.stderr);
+    const blocks = output.stdout.split("\n\n").filter((b) => b !== "");
     assert.ok(blocks.length >= 2, `${blocks.length} blocks`);
     for (const block of blocks) assert.equal(block, "error:0\nreq1:4\nreq2:0");
     await Deno.remove(config);
