@@ -11,7 +11,7 @@ import { waitFor, within } from "./_wait.ts";
 /** The master name the sentinel monitors. */
 export const MASTER_NAME = "ecl-test";
 /** How long the sentinel waits before it takes an unanswering master for down. */
-const DOWN_AFTER_MS = 1000;
+const DOWN_AFTER_MS = 700;
 /** Deadline of one failover (detection, election, promotion). */
 const FAILOVER_TIMEOUT_MS = 20_000;
 
