@@ -30,7 +30,7 @@ export { EventCountLogger } from "./lib/logger.ts";
 export type { CloseOptions, GetGroupOptions, LoggerOptions } from "./lib/logger.ts";
 export { DEFAULT_CLOSE_TIMEOUT_MS } from "./lib/logger.ts";
 export { DummyEventGroup, EventGroup } from "./lib/group.ts";
-export type { EventGroupLike, GetCountsOptions, GroupContext } from "./lib/group.ts";
+export type { EventGroupLike, GetCountsOptions, GroupContext, WaitOptions } from "./lib/group.ts";
 export { Store } from "./lib/store.ts";
 export type { FlushRequest, FlushResult, StoreOptions } from "./lib/store.ts";
 export { FlushStatus } from "./lib/scripts.ts";

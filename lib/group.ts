@@ -32,6 +32,63 @@ export interface GetCountsOptions {
   current?: boolean;
 }
 
+/**
+ * How long {@link EventGroup.flush} (and `EventCountLogger.flush()` / `ready()`) wait. Without
+ * either option they wait as long as it takes: a logger keeps its counts while Redis is down and
+ * writes them when it is back, and the wait ends then.
+ */
+export interface WaitOptions {
+  /**
+   * Stop waiting after this many milliseconds: the call rejects with a `RedisError` (its `cause` a
+   * `TimeoutError` `DOMException`). Counts not confirmed stay pending and are still written, in
+   * the background, once Redis is back.
+   */
+  timeoutMs?: number;
+  /** Stop waiting when this signal aborts: the call rejects as with `timeoutMs`, `cause` its reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * `promise`, unless `options` ends the wait first: then a rejection with `onAbort(reason)`.
+ * Nothing is cancelled; a later rejection of `promise` is ignored.
+ */
+export function bounded<T>(
+  promise: Promise<T>,
+  options: WaitOptions,
+  onAbort: (reason: unknown) => Error,
+): Promise<T> {
+  const { signal, timeoutMs } = options;
+  if (signal === undefined && timeoutMs === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onSignal = () => stop(signal!.reason);
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onSignal);
+    };
+    const stop = (reason: unknown) => {
+      cleanup();
+      promise.catch(() => {});
+      reject(onAbort(reason));
+    };
+    if (signal?.aborted) return stop(signal.reason);
+    signal?.addEventListener("abort", onSignal, { once: true });
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(
+        () => stop(new DOMException(`No answer within ${timeoutMs} ms`, "TimeoutError")),
+        timeoutMs,
+      );
+    }
+    promise.then((value) => {
+      cleanup();
+      resolve(value);
+    }, (error) => {
+      cleanup();
+      reject(error);
+    });
+  });
+}
+
 /** What an event group offers; {@link EventGroup} and {@link DummyEventGroup} both have it. */
 export interface EventGroupLike {
   /** Group name. */
@@ -39,7 +96,7 @@ export interface EventGroupLike {
   /** Count `count` occurrences of `eventId`; returns whether they were counted. */
   log(eventId: string, count?: number): boolean;
   /** Write every pending count to Redis. */
-  flush(): Promise<void>;
+  flush(options?: WaitOptions): Promise<void>;
   /** Counts of the last finished (or the current) interval. */
   getCounts(interval: string, options?: GetCountsOptions): Promise<Record<string, number>>;
 }
@@ -440,10 +497,30 @@ export class EventGroup implements EventGroupLike {
    * Write every count logged so far to Redis; resolves when Redis has confirmed them. Counts of a
    * period that the master has not opened yet wait for it (at most 2 s).
    *
-   * @throws {RedisError} when Redis refused or lost the write; the counts stay pending and are
-   * retried in the background
+   * While Redis cannot be reached (down, or no master to write to), writes wait for it: without
+   * `timeoutMs` or `signal`, so does this call, until Redis is back. With them, it stops waiting
+   * at the deadline; the counts stay pending and are written in the background once Redis is back.
+   *
+   * @param options a deadline for the wait
+   * @throws {RedisError} when Redis refused or lost the write, or when the wait ended (`cause`: the
+   * `TimeoutError` or the signal's reason); the counts stay pending and are retried in the
+   * background
    */
-  async flush(): Promise<void> {
+  flush(options: WaitOptions = {}): Promise<void> {
+    return bounded(this.#flushAll(), options, (reason) =>
+      new RedisError(
+        `Cannot confirm the counts of group ${
+          JSON.stringify(this.name)
+        }: Redis at ${this.#store.address} did not confirm them ${
+          options.timeoutMs !== undefined && (reason as Error)?.name === "TimeoutError"
+            ? `within ${options.timeoutMs / 1000} s`
+            : "before the wait was aborted"
+        }; ${this.pendingSize} counts stay pending and are written when it is back`,
+        { cause: reason, outcomeUnknown: true },
+      ));
+  }
+
+  async #flushAll(): Promise<void> {
     while (await this.#flushUntilSettled()) {
       await new Promise((resolve) => setTimeout(resolve, DEFER_RETRY_MS));
     }

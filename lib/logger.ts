@@ -11,7 +11,8 @@ import {
   parseRedis,
   type RedisSpec,
 } from "./config.ts";
-import { DummyEventGroup, EventGroup } from "./group.ts";
+import { RedisError } from "./errors.ts";
+import { bounded, DummyEventGroup, EventGroup, type WaitOptions } from "./group.ts";
 import { Store } from "./store.ts";
 import process from "node:process";
 
@@ -148,18 +149,37 @@ export class EventCountLogger {
   }
 
   /**
-   * Connect to Redis now.
+   * Connect to Redis now. Resolves once connected; rejects as soon as the next connection attempt
+   * fails (each attempt ends within 5 s; with Sentinel, after the sentinels were asked for 16 s).
+   * A Redis that accepts the connection but never answers (frozen) is waited for: bound the wait
+   * with `timeoutMs` or `signal`.
    *
-   * @throws {RedisError} when the first connection attempt fails (loggers keep retrying in the
+   * @param options a deadline for the wait
+   * @throws {RedisError} when the attempt fails or the wait ended (loggers keep retrying in the
    * background all the same)
    */
-  async ready(): Promise<void> {
-    await this.#store.ready();
+  async ready(options: WaitOptions = {}): Promise<void> {
+    await bounded(this.#store.ready(), options, (reason) =>
+      new RedisError(
+        `Cannot connect to Redis at ${this.#store.address}: no answer ${
+          options.timeoutMs !== undefined && (reason as Error)?.name === "TimeoutError"
+            ? `within ${options.timeoutMs / 1000} s`
+            : "before the wait was aborted"
+        }`,
+        { cause: reason },
+      ));
   }
 
-  /** Write every pending count of every group; resolves when Redis confirmed them. */
-  async flush(): Promise<void> {
-    await Promise.all([...this.#groups.values()].map((group) => group.flush()));
+  /**
+   * Write every pending count of every group; resolves when Redis confirmed them. Waits while
+   * Redis is down, without end unless `timeoutMs` or `signal` bound the wait: see
+   * {@link EventGroup.flush}.
+   *
+   * @param options a deadline for the wait
+   * @throws {RedisError} when a write failed or the wait ended; the counts stay pending
+   */
+  async flush(options: WaitOptions = {}): Promise<void> {
+    await Promise.all([...this.#groups.values()].map((group) => group.flush(options)));
   }
 
   /**
