@@ -237,13 +237,44 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
   return runScript("cli.ts", args, env);
 }
 
-/** Start `deno run -A <script> ...args` without waiting; stdout/stderr are piped. */
+/**
+ * Start `deno run -A <script> ...args` without waiting; stdout/stderr are piped. Its `output()`
+ * has a deadline ({@link EXIT_TIMEOUT_MS}): a child that has not exited by then is killed and the
+ * call fails naming it. (For waiting on a line it prints, use {@link startScript}.)
+ */
 export function spawnScript(
   script: string,
   args: string[],
   env: Record<string, string> = {},
 ): Deno.ChildProcess {
-  return denoCommand(["run", "-A", "--quiet", ROOT + script, ...args], { env }).spawn();
+  const child = denoCommand(["run", "-A", "--quiet", ROOT + script, ...args], { env }).spawn();
+  const output = child.output.bind(child);
+  child.output = async () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<true>((resolve) =>
+      timer = setTimeout(() => resolve(true), EXIT_TIMEOUT_MS)
+    );
+    const result = output();
+    try {
+      if (await Promise.race([result.then(() => false), timedOut])) {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // Exited meanwhile.
+        }
+        const { stderr } = await result;
+        throw new WaitTimeoutError(
+          `exit of ${scriptName(script, args)}`,
+          EXIT_TIMEOUT_MS,
+          `killed; stderr:\n${tail(new TextDecoder().decode(stderr))}`,
+        );
+      }
+      return await result;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return child;
 }
 
 /** Start `deno run -A <script> ...args` as a watched {@link Child}. */
