@@ -179,3 +179,30 @@ Deno.test("Redis Sentinel: with no master to reach, counts are kept, a warning s
     await setup.stop();
   }
 });
+
+Deno.test("Redis Sentinel: ecl read with no master that answers fails at once, naming it, with nothing on stdout", async () => {
+  const setup = await startSentinel({ noReplica: true });
+  const config = await writeConfig(
+    `${setup.yaml}groups:\n  g:\n    events: [a]\n    intervals: [1h]\n`,
+  );
+  try {
+    await setup.nodes[0].kill();
+    const started = Date.now();
+    const read = await runCli(["read", config, "-g", "g", "--current"]);
+    const tookMs = Date.now() - started;
+    assert.equal(read.code, 3, read.stderr);
+    assert.equal(read.stdout, "");
+    assert.match(
+      read.stderr,
+      new RegExp(
+        `^ERROR: Cannot connect to Redis at redis-sentinel://127\\.0\\.0\\.1:${setup.port}/ecl-test/0: (master 127\\.0\\.0\\.1:${
+          setup.nodes[0].port
+        } named by the sentinels: .*|the sentinels name no master that is up)\\n$`,
+      ),
+    );
+    console.log(`ecl read without a master: exit 3 after ${tookMs} ms`);
+  } finally {
+    await Deno.remove(config);
+    await setup.stop();
+  }
+});
