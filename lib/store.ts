@@ -248,7 +248,7 @@ export class Store {
           password: sentinel.password,
         },
       })) as unknown as Connection;
-    this.#client.on("error", (error: Error) => this.#onError(this.#sentinelError(error)));
+    this.#client.on("error", (error: Error | string) => this.#onError(this.#sentinelError(error)));
     this.#client.on("ready", () => this.#onReady());
   }
 
@@ -256,7 +256,9 @@ export class Store {
    * Sentinel only: name the master that failed in an error of the Sentinel client's master client
    * (`Master Client (host:port): …`, with `passthroughClientErrorEvents`), and remember it.
    */
-  #sentinelError(error: Error): Error {
+  #sentinelError(error: Error | string): Error {
+    // node-redis 5 emits some Sentinel failures as strings.
+    if (!(error instanceof Error)) return new Error(String(error));
     const master = /^Master Client \((.+?)\): /.exec(String(error.message));
     if (master === null) return error;
     const cause = error.cause instanceof Error ? error.cause.message : error.message;
