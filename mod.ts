@@ -31,6 +31,7 @@ export type { CloseOptions, GetGroupOptions, LoggerOptions } from "./lib/logger.
 export { DEFAULT_CLOSE_TIMEOUT_MS } from "./lib/logger.ts";
 export { DummyEventGroup, EventGroup } from "./lib/group.ts";
 export type { EventGroupLike, GetCountsOptions } from "./lib/group.ts";
+export type { WaitOptions } from "./lib/_timeout.ts";
 export { loadConfig, parseConfig } from "./lib/config.ts";
 export type {
   EclConfig,

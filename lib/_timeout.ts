@@ -1,15 +1,72 @@
-/** A promise raced against a deadline (pure apart from its one timer). */
+/** A promise raced against a deadline or an abort signal (pure apart from its one timer). */
 
 /**
- * `promise`'s value, or `fallback` when it takes longer than `ms`. The timer is cleared either way;
- * `promise` itself keeps running (the caller decides what to do with a late result).
+ * How long `flush()` and `ready()` (of `EventCountLogger` and `EventGroup`) wait. Without either
+ * option they wait as long as it takes: a logger keeps its counts while Redis is down and writes
+ * them when it is back, and the wait ends then.
  */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<T>((resolve) => timer = setTimeout(() => resolve(fallback), ms));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+export interface WaitOptions {
+  /**
+   * Stop waiting after this many milliseconds: the call rejects with a `RedisError` (its `cause` a
+   * `TimeoutError` `DOMException`). Counts not confirmed stay pending and are still written, in
+   * the background, once Redis is back.
+   */
+  timeoutMs?: number;
+  /** Stop waiting when this signal aborts: the call rejects as with `timeoutMs`, `cause` its reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * `promise`'s value, or what `onExpire(reason)` returns (or throws) when the deadline comes first:
+ * after `bound` milliseconds, or at `bound.timeoutMs` or when `bound.signal` aborts (the reason: a
+ * `TimeoutError` `DOMException` or the signal's reason). Without a deadline, `promise` as it is.
+ * The timer and listener are removed either way; `promise` itself keeps running (the caller
+ * decides what to do with a late result; a late rejection is ignored).
+ */
+export function withTimeout<T>(
+  promise: Promise<T>,
+  bound: number | WaitOptions,
+  onExpire: (reason: unknown) => T,
+): Promise<T> {
+  const { timeoutMs, signal } = typeof bound === "number" ? { timeoutMs: bound } : bound;
+  if (timeoutMs === undefined && signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const expire = (reason: unknown) => {
+      cleanup();
+      promise.catch(() => {});
+      try {
+        resolve(onExpire(reason));
+      } catch (error) {
+        reject(error);
+      }
+    };
+    const onAbort = () => expire(signal!.reason);
+    if (signal?.aborted) return expire(signal.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(
+        () => expire(new DOMException(`No answer within ${timeoutMs} ms`, "TimeoutError")),
+        timeoutMs,
+      );
+    }
+    promise.then((value) => {
+      cleanup();
+      resolve(value);
+    }, (error) => {
+      cleanup();
+      reject(error);
+    });
+  });
+}
+
+/** How a bounded wait ended, for messages: `within 2 s` or `before the wait was aborted`. */
+export function expiryText(bound: WaitOptions, reason: unknown): string {
+  return bound.timeoutMs !== undefined && (reason as Error | undefined)?.name === "TimeoutError"
+    ? `within ${bound.timeoutMs / 1000} s`
+    : "before the wait was aborted";
 }

@@ -8,7 +8,7 @@
 import { createClient, createCluster, createSentinel } from "npm:@redis/client@^5";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import type { RedisConfig } from "./redis_config.ts";
+import type { RedisConfig, SentinelConfig } from "./redis_config.ts";
 import { fileErrorText } from "./_message.ts";
 import { ConfigError } from "./errors.ts";
 import { backoffMs } from "./_timer.ts";
@@ -61,6 +61,21 @@ export interface Client {
    * map, so writes follow a replica promoted in a dead master's place. Others do nothing.
    */
   readonly onNodeFailure: () => void;
+  /**
+   * The error to report for what the client failed with (an "error" event, a failed `connect()`;
+   * node-redis emits some as strings). Sentinel: names the master it could not reach.
+   */
+  readonly explain: (error: unknown) => Error;
+  /**
+   * Whether a reply ends an outage: a Sentinel client emits no "ready" when it has found a master
+   * again. Others do, and report the end of an outage with it.
+   */
+  readonly replyEndsOutage: boolean;
+}
+
+/** An error as it is (or a string node-redis emitted, as an error). */
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function readPem(file: string | undefined, key: string): string | undefined {
@@ -122,23 +137,109 @@ export function createRedisClient(config: RedisConfig, options: ClientOptions): 
       connection,
       cluster: true,
       onNodeFailure: () => rediscoverSlots(connection, rootNode),
+      explain: asError,
+      replyEndsOutage: false,
     };
   }
-  const connection = (sentinel === undefined
-    ? createClient({
+  if (sentinel !== undefined) {
+    return createSentinelClient(sentinel, nodeOptions, socket, options.reconnect);
+  }
+  const connection = createClient({
+    ...nodeOptions,
+    socket: { ...socket, host: config.host, port: config.port },
+  }) as unknown as Connection;
+  return {
+    connection,
+    cluster: false,
+    onNodeFailure: () => {},
+    explain: asError,
+    replyEndsOutage: false,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sentinel: following a failover when the master the sentinels name cannot be reached.
+//
+// node-redis 5 (`dist/lib/sentinel/index.js`, `RedisSentinelInternal`) creates the master's client
+// with our socket options and awaits its `connect()` in `transform()`; with a reconnect strategy
+// that retries, a master that the sentinels still name but that cannot be reached (a logger may
+// see a master die before its sentinel does) makes that `connect()` wait for ever, and with it
+// every command and every later failover (`#reset()` waits for the same `#connectPromise`):
+// upstream redis/node-redis#3061, fixed in 6.x (#3331). So the data-node clients never retry
+// themselves: the attempt fails, and `#connect()` asks the sentinels again every second until
+// they name a master that answers.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What the data-node clients' reconnect strategy fails a connection attempt with. node-redis
+ * prints every failure of a Sentinel's node client with `console.log` (stdout: a reader's data)
+ * except one with this message, which it takes for "the sentinels name no usable master"; ecl
+ * reports the failure in its own warning instead.
+ */
+const SENTINEL_NO_MASTER = "no valid master node";
+
+/** How node-redis prefixes an error of the master's client (`passthroughClientErrorEvents`). */
+const MASTER_CLIENT_ERROR = /^Master Client \((.+?)\): /;
+
+/** The node-redis options of a Sentinel client (see the comment above). */
+function sentinelClientOptions(
+  sentinel: SentinelConfig,
+  nodeOptions: Record<string, unknown>,
+  socket: Record<string, unknown>,
+  reconnect: boolean,
+) {
+  return {
+    name: sentinel.name,
+    sentinelRootNodes: sentinel.nodes.map((node) => ({ host: node.host, port: node.port })),
+    // The sentinel client retries; a one-shot command does not ask the sentinels again.
+    maxCommandRediscovers: reconnect ? undefined : 0,
+    // Failures of the master's client come as "error" too: the outage warning names the master.
+    passthroughClientErrorEvents: true,
+    nodeClientOptions: {
       ...nodeOptions,
-      socket: { ...socket, host: config.host, port: config.port },
-    })
-    : createSentinel({
-      name: sentinel.name,
-      sentinelRootNodes: sentinel.nodes.map((node) => ({ host: node.host, port: node.port })),
-      nodeClientOptions: { ...nodeOptions, socket },
-      sentinelClientOptions: {
-        socket,
-        disableClientInfo: true,
-        username: sentinel.username,
-        password: sentinel.password,
-      },
-    })) as unknown as Connection;
-  return { connection, cluster: false, onNodeFailure: () => {} };
+      socket: { ...socket, reconnectStrategy: () => new Error(SENTINEL_NO_MASTER) },
+    },
+    sentinelClientOptions: {
+      socket,
+      disableClientInfo: true,
+      username: sentinel.username,
+      password: sentinel.password,
+    },
+  };
+}
+
+/**
+ * A Sentinel client whose errors name the master it could not reach: `master <host:port> named by
+ * the sentinels: <why it failed>` (and, when it keeps trying, what it waits for), remembered for a
+ * later `connect()` that fails with {@link SENTINEL_NO_MASTER}.
+ */
+function createSentinelClient(
+  sentinel: SentinelConfig,
+  nodeOptions: Record<string, unknown>,
+  socket: Record<string, unknown>,
+  reconnect: boolean,
+): Client {
+  const waiting = reconnect ? " (waiting for them to name a master that answers)" : "";
+  let masterFailure: string | undefined;
+  const explain = (thrown: unknown): Error => {
+    const error = asError(thrown);
+    if (error.message === SENTINEL_NO_MASTER) {
+      const reason = masterFailure ?? "the sentinels name no master that is up";
+      return new Error(reason + waiting, { cause: error });
+    }
+    const master = MASTER_CLIENT_ERROR.exec(error.message);
+    if (master === null) return error;
+    const why = error.cause instanceof Error ? error.cause.message : error.message;
+    masterFailure = `master ${master[1]} named by the sentinels: ${why}`;
+    return new Error(masterFailure + waiting, { cause: error });
+  };
+  return {
+    connection: createSentinel(
+      sentinelClientOptions(sentinel, nodeOptions, socket, reconnect),
+    ) as unknown as Connection,
+    cluster: false,
+    onNodeFailure: () => {},
+    explain,
+    replyEndsOutage: true,
+  };
 }

@@ -15,6 +15,7 @@ import { CUR, LAST } from "./keys.ts";
 import { WritePipeline } from "./pipeline.ts";
 import { readCount, readSlot } from "./reader.ts";
 import type { Store } from "./store.ts";
+import type { WaitOptions } from "./_timeout.ts";
 
 /** Options of {@link EventGroup.getCounts}. */
 export interface GetCountsOptions {
@@ -29,7 +30,7 @@ export interface EventGroupLike {
   /** Count `count` occurrences of `eventId`; returns whether they were counted. */
   log(eventId: string, count?: number): boolean;
   /** Write every pending count to Redis. */
-  flush(): Promise<void>;
+  flush(options?: WaitOptions): Promise<void>;
   /** Counts of the last finished (or the current) interval. */
   getCounts(interval: string, options?: GetCountsOptions): Promise<Record<string, number>>;
 }
@@ -209,11 +210,17 @@ export class EventGroup implements EventGroupLike {
    * Write every count logged so far to Redis; resolves when Redis has confirmed them. Counts of a
    * period that the master has not opened yet wait for it (at most 2 s).
    *
-   * @throws {RedisError} when Redis refused or lost the write; the counts stay pending and are
-   * retried in the background
+   * While Redis cannot be reached (down, or no master to write to), writes wait for it: without
+   * `timeoutMs` or `signal`, so does this call, until Redis is back. With them, it stops waiting
+   * at the deadline; the counts stay pending and are written in the background once Redis is back.
+   *
+   * @param options a deadline for the wait
+   * @throws {RedisError} when Redis refused or lost the write, or when the wait ended (`cause`: the
+   * `TimeoutError` or the signal's reason); the counts stay pending and are retried in the
+   * background
    */
-  flush(): Promise<void> {
-    return this.#pipeline.flush();
+  flush(options: WaitOptions = {}): Promise<void> {
+    return this.#pipeline.flush(options);
   }
 
   #interval(name: string): IntervalConfig {
@@ -306,7 +313,7 @@ export class DummyEventGroup implements EventGroupLike {
   }
 
   /** Does nothing. */
-  flush(): Promise<void> {
+  flush(_options?: WaitOptions): Promise<void> {
     return Promise.resolve();
   }
 

@@ -7,7 +7,8 @@ import { type EclConfig, type GroupsSpec, loadConfig, parseGroups } from "./conf
 import { parseRedis, type RedisSpec } from "./redis_config.ts";
 import { DummyEventGroup, EventGroup } from "./group.ts";
 import { Store } from "./store.ts";
-import { withTimeout } from "./_timeout.ts";
+import { expiryText, type WaitOptions, withTimeout } from "./_timeout.ts";
+import { RedisError } from "./errors.ts";
 import process from "node:process";
 
 /** Prefix of every warning ecl prints by default. */
@@ -143,18 +144,36 @@ export class EventCountLogger {
   }
 
   /**
-   * Connect to Redis now.
+   * Connect to Redis now. Resolves once connected; rejects as soon as the next connection attempt
+   * fails (each attempt ends within 5 s; with Sentinel, after the sentinels were asked for 16 s).
+   * A Redis that accepts the connection but never answers (frozen) is waited for: bound the wait
+   * with `timeoutMs` or `signal`.
    *
-   * @throws {RedisError} when the first connection attempt fails (loggers keep retrying in the
+   * @param options a deadline for the wait
+   * @throws {RedisError} when the attempt fails or the wait ended (loggers keep retrying in the
    * background all the same)
    */
-  async ready(): Promise<void> {
-    await this.#store.ready();
+  async ready(options: WaitOptions = {}): Promise<void> {
+    await withTimeout(this.#store.ready(), options, (reason) => {
+      throw new RedisError(
+        `Cannot connect to Redis at ${this.#store.address}: no answer ${
+          expiryText(options, reason)
+        }`,
+        { cause: reason },
+      );
+    });
   }
 
-  /** Write every pending count of every group; resolves when Redis confirmed them. */
-  async flush(): Promise<void> {
-    await Promise.all([...this.#groups.values()].map((group) => group.flush()));
+  /**
+   * Write every pending count of every group; resolves when Redis confirmed them. Waits while
+   * Redis is down, without end unless `timeoutMs` or `signal` bound the wait: see
+   * {@link EventGroup.flush}.
+   *
+   * @param options a deadline for the wait
+   * @throws {RedisError} when a write failed or the wait ended; the counts stay pending
+   */
+  async flush(options: WaitOptions = {}): Promise<void> {
+    await Promise.all([...this.#groups.values()].map((group) => group.flush(options)));
   }
 
   /**
@@ -215,7 +234,7 @@ export class EventCountLogger {
       const timeoutMs = options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
       const groups = [...this.#groups.values()];
       const flushed = Promise.all(groups.map((group) => group.close()));
-      if (await withTimeout(flushed.then(() => false), timeoutMs, true)) {
+      if (await withTimeout(flushed.then(() => false), timeoutMs, () => true)) {
         flushed.catch(() => {});
         let lost = 0;
         for (const group of groups) {

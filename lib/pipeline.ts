@@ -22,6 +22,7 @@ import { FlushStatus } from "./scripts.ts";
 import type { FlushResult, Store } from "./store.ts";
 import { RESEND_WINDOW_MS } from "./layouts/layout.ts";
 import { backoffMs, runAt, type Timer } from "./_timer.ts";
+import { expiryText, type WaitOptions, withTimeout } from "./_timeout.ts";
 
 /** Longest wait for the master to open a new period before counts of it go to `cur` anyway. */
 const MAX_DEFER_SECONDS = 2;
@@ -357,12 +358,27 @@ export class WritePipeline {
 
   /**
    * Write every count pending now; resolves when Redis has confirmed them. Counts of a period
-   * that the master has not opened yet wait for it (at most 2 s).
+   * that the master has not opened yet wait for it (at most 2 s). While Redis cannot be reached,
+   * waits for it, unless `bound` ends the wait first.
    *
-   * @throws {RedisError} when Redis refused or lost the write; the counts stay pending and are
-   * retried in the background
+   * @throws {RedisError} when Redis refused or lost the write, or when the wait ended (`cause`:
+   * the `TimeoutError` or the signal's reason); the counts stay pending and are retried in the
+   * background
    */
-  async flush(): Promise<void> {
+  flush(bound: WaitOptions = {}): Promise<void> {
+    return withTimeout(this.#flushAll(), bound, (reason) => {
+      throw new RedisError(
+        `Cannot confirm the counts of group ${
+          JSON.stringify(this.#config.name)
+        }: Redis at ${this.#store.address} did not confirm them ${
+          expiryText(bound, reason)
+        }; ${this.pendingSize} counts stay pending and are written when it is back`,
+        { cause: reason, outcomeUnknown: true },
+      );
+    });
+  }
+
+  async #flushAll(): Promise<void> {
     // A loop under way may have taken its batches before the caller's last counts, and its
     // failure is not the caller's: let it end, then write (or join what started meanwhile).
     while (this.#running !== undefined) await this.#running.catch(() => undefined);
@@ -400,7 +416,7 @@ export class WritePipeline {
     try {
       for (let failures = 0;; failures++) {
         try {
-          await this.flush();
+          await this.#flushAll();
           break;
         } catch (error) {
           // A refusal will not change; a lost connection or reply may (a resend settles it).

@@ -90,13 +90,8 @@ export class Store {
     });
     this.#connection = this.#client.connection;
     this.#layout = new PythonLayout(this.#client.cluster ? "cluster" : "plain");
-    this.#connection.on("error", (error: Error) => this.#onError(error));
-    this.#connection.on("ready", () => {
-      if (this.#outage) {
-        this.#outage = false;
-        this.#options.onReconnect?.(`Reconnected to Redis at ${this.address}`);
-      }
-    });
+    this.#connection.on("error", (error: unknown) => this.#onError(this.#client.explain(error)));
+    this.#connection.on("ready", () => this.#onReady());
   }
 
   /** Address of the server, for messages (no password). */
@@ -107,6 +102,13 @@ export class Store {
   /** The layout that `group`'s counts have in Redis. */
   layoutOf(_group: GroupConfig): Layout {
     return this.#layout;
+  }
+
+  #onReady(): void {
+    if (this.#outage) {
+      this.#outage = false;
+      this.#options.onReconnect?.(`Reconnected to Redis at ${this.address}`);
+    }
   }
 
   #onError(error: Error): void {
@@ -149,7 +151,7 @@ export class Store {
       () => undefined,
       (error: Error) => {
         this.#connecting = undefined;
-        throw this.#error("connect to", error, false);
+        throw this.#error("connect to", this.#client.explain(error), false);
       },
     );
     return this.#connecting;
@@ -172,7 +174,8 @@ export class Store {
         else reject(error);
       };
       const onReady = () => settle();
-      const onError = (error: Error) => settle(this.#error("connect to", error, false));
+      const onError = (error: unknown) =>
+        settle(this.#error("connect to", this.#client.explain(error), false));
       this.#connection.on("ready", onReady);
       this.#connection.on("error", onError);
       connecting.then(() => {
@@ -192,15 +195,18 @@ export class Store {
       this.#shas.set(script, sha);
     }
     await this.connect();
+    let reply: unknown;
     try {
-      return await this.#connection.evalSha(sha, { keys, arguments: args });
+      reply = await this.#connection.evalSha(sha, { keys, arguments: args });
     } catch (error) {
       if (!String((error as Error).message).startsWith("NOSCRIPT")) {
         if (!(error instanceof ErrorReply)) this.#client.onNodeFailure();
         throw error;
       }
-      return await this.#connection.eval(script, { keys, arguments: args });
+      reply = await this.#connection.eval(script, { keys, arguments: args });
     }
+    if (this.#client.replyEndsOutage) this.#onReady();
+    return reply;
   }
 
   async #getValues(keys: readonly string[]): Promise<(string | null)[]> {

@@ -6,7 +6,7 @@
 import { createClient } from "@redis/client";
 import { createServer } from "node:net";
 import type { RedisSpec } from "../lib/redis_config.ts";
-import { sleep } from "./_wait.ts";
+import { WaitFailed, waitFor, within } from "./_wait.ts";
 
 const HOST = "127.0.0.1";
 const START_TIMEOUT_MS = 10_000;
@@ -162,7 +162,7 @@ export class RedisServer {
   readonly dir: string;
   /** The CA and server certificate of a TLS server; `undefined` for plain TCP. */
   readonly tls: TlsFiles | undefined;
-  readonly #extraArgs: string[];
+  #extraArgs: string[];
   #process: Deno.ChildProcess | undefined;
   readonly #clients: RawClient[] = [];
 
@@ -267,11 +267,13 @@ export class RedisServer {
       stdout: "null",
       stderr: "null",
     }).spawn();
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (!(await answersPing(this.port, this.tls))) {
-      if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${this.port}`);
-      await sleep(10);
-    }
+    const process = this.#process;
+    let exited = false;
+    process.status.then(() => exited = true);
+    await waitFor(`redis-server answering PING on port ${this.port}`, async () => {
+      if (exited) throw new WaitFailed(`redis-server on port ${this.port} exited at start`);
+      return await answersPing(this.port, this.tls);
+    }, { timeoutMs: START_TIMEOUT_MS, everyMs: 10 });
   }
 
   /**
@@ -280,7 +282,7 @@ export class RedisServer {
    */
   async client(credentials?: RawCredentials): Promise<RawClient> {
     const client = connectRaw(this.port, this.tls, credentials);
-    await client.connect();
+    await within(`connection to redis-server on port ${this.port}`, client.connect());
     this.#clients.push(client);
     return client;
   }
@@ -295,7 +297,7 @@ export class RedisServer {
     } catch {
       // Already gone.
     }
-    await process.status;
+    await within(`exit of redis-server on port ${this.port} after ${signal}`, process.status);
   }
 
   /** Kill the server with SIGKILL (no shutdown save). */
@@ -313,9 +315,13 @@ export class RedisServer {
     this.#process?.kill("SIGCONT");
   }
 
-  /** Start the server again on the same port and data directory. */
-  async restart(): Promise<void> {
+  /**
+   * Start the server again on the same port and data directory; `extraArgs`, when given, replace
+   * the options it was started with (e.g. `--replicaof` for an old master rejoining as a replica).
+   */
+  async restart(extraArgs?: string[]): Promise<void> {
     await this.#signal("SIGKILL");
+    if (extraArgs !== undefined) this.#extraArgs = extraArgs;
     await this.#launch();
   }
 
@@ -345,4 +351,62 @@ export async function withRedis<T>(
   } finally {
     await server.stop();
   }
+}
+
+/** Wait until something accepts TCP connections on `port` of loopback (a server started). */
+export function waitForPort(port: number, what = `a server on port ${port}`): Promise<void> {
+  return waitFor(`${what} accepting connections`, async () => {
+    const conn = await Deno.connect({ hostname: HOST, port });
+    conn.close();
+    return true;
+  }, { everyMs: 20 });
+}
+
+/**
+ * Wait until `key` holds a value for which `expected` holds (by default: any value); returns it.
+ * Fails naming the key and the last value seen.
+ */
+export async function waitForKey(
+  client: RawClient,
+  key: string,
+  expected: (value: string) => boolean = () => true,
+  timeoutMs?: number,
+): Promise<string> {
+  let last: string | null = null;
+  await waitFor(
+    `key ${key} written as expected`,
+    async () => {
+      last = await client.get(key);
+      return last !== null && expected(last);
+    },
+    { timeoutMs },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; last value of ${key}: ${JSON.stringify(last)}`);
+  });
+  return last!;
+}
+
+/** `master_repl_offset` in the `INFO replication` of `client`'s server. */
+async function replicationOffset(client: RawClient): Promise<number> {
+  const info = await client.sendCommand(["INFO", "replication"]) as string;
+  return Number(/^master_repl_offset:(\d+)/m.exec(info)?.[1] ?? -1);
+}
+
+/**
+ * Wait until `replica` has processed everything its master (`master`) has written so far. (Not
+ * `WAIT`: it waits for the offset of the calling client's own last write, and a client that wrote
+ * nothing gets its answer at once.) Hold the master's writes first (`CLIENT PAUSE … WRITE`) for a
+ * replica that has everything when the master is killed.
+ */
+export async function waitForReplica(
+  master: RawClient,
+  replica: RawClient,
+  what = "the replica",
+): Promise<void> {
+  const offset = await replicationOffset(master);
+  await waitFor(
+    `${what} at replication offset ${offset}`,
+    async () => await replicationOffset(replica) >= offset,
+    { everyMs: 10 },
+  );
 }

@@ -2,9 +2,8 @@
 import assert from "node:assert/strict";
 import { VERSION } from "../lib/version.ts";
 import { PERMISSIONS } from "../scripts/_permissions.ts";
-import { runCli, spawnScript, writeConfig } from "./_process.ts";
+import { finish, runCli, spawn, startScript, writeConfig } from "./_process.ts";
 import { freePort, type RedisServer, withRedis } from "./_redis.ts";
-import { sleep } from "./_wait.ts";
 
 /** Start of the current 5-minute period: counters that a master rotated on time. */
 const B = Math.floor(Date.now() / 300_000) * 300;
@@ -348,17 +347,17 @@ Deno.test("ecl runs every command with only the permissions the compiled binarie
         stdout: "piped",
         stderr: "piped",
       });
-    const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-    const log = await run(["log", config, "requests", "req1", "3"]).output();
-    assert.equal(log.code, 0, decode(log.stderr));
-    const read = await run(["read", config, "-g", "requests", "-i", "5m", "--current"]).output();
-    assert.equal(decode(read.stdout), "error:0\nreq1:3\nreq2:0\n", decode(read.stderr));
-    const master = run(["master", config]).spawn();
-    await sleep(1500);
+    const log = await finish(run(["log", config, "requests", "req1", "3"]), { name: "ecl log" });
+    assert.equal(log.code, 0, log.stderr);
+    const read = await finish(run(["read", config, "-g", "requests", "-i", "5m", "--current"]), {
+      name: "ecl read",
+    });
+    assert.equal(read.stdout, "error:0\nreq1:3\nreq2:0\n", read.stderr);
+    const master = spawn(run(["master", config]), "ecl master");
+    await master.waitForLine("stderr", /master .* started/);
     master.kill("SIGTERM");
-    const stopped = await master.output();
-    assert.equal(stopped.code, 0, decode(stopped.stderr));
-    assert.match(decode(stopped.stderr), /master .* started/);
+    const stopped = await master.exit();
+    assert.equal(stopped.code, 0, stopped.stderr);
     await Deno.remove(config);
   }));
 
@@ -367,7 +366,7 @@ Deno.test("ecl read --watch prints a block per refresh off a terminal and stops 
     const config = await configFor(server);
     const raw = await server.client();
     await raw.set("requests:5m:last:req1", "4");
-    const child = spawnScript("cli.ts", [
+    const child = startScript("cli.ts", [
       "read",
       config,
       "-g",
@@ -377,11 +376,12 @@ Deno.test("ecl read --watch prints a block per refresh off a terminal and stops 
       "--watch",
       "0.3",
     ]);
-    await sleep(1500);
+    // Two blocks printed, the second one whole (each ends with an empty line): then SIGINT.
+    await child.until("two blocks on stdout", (c) => c.stdout.split("\n\n").length > 2);
     child.kill("SIGINT");
-    const output = await child.output();
-    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-    const blocks = new TextDecoder().decode(output.stdout).split("\n\n").filter((b) => b !== "");
+    const output = await child.exit();
+    assert.equal(output.code, 0, output.stderr);
+    const blocks = output.stdout.split("\n\n").filter((b) => b !== "");
     assert.ok(blocks.length >= 2, `${blocks.length} blocks`);
     for (const block of blocks) assert.equal(block, "error:0\nreq1:4\nreq2:0");
     await Deno.remove(config);

@@ -10,7 +10,7 @@ import { PERMISSIONS } from "../scripts/_permissions.ts";
 import { writeEclBinary } from "./_bundle.ts";
 import { type ProcessResult, writeConfig } from "./_process.ts";
 import { freePort, withRedis } from "./_redis.ts";
-import { waitFor } from "./_wait.ts";
+import { WaitFailed, waitFor } from "./_wait.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 /** What systemd gives a service: a fixed PATH, no HOME of ours, the root directory. */
@@ -97,7 +97,9 @@ class Service {
     await waitFor(`${this.unit.name}: a line ${pattern} (stderr: ${this.#stderr})`, () => {
       match = pattern.exec(this.#stderr);
       if (match === null && this.#exited) {
-        throw new Error(`${this.unit.name} exited before printing ${pattern}: ${this.#stderr}`);
+        throw new WaitFailed(
+          `${this.unit.name} exited before printing ${pattern}: ${this.#stderr}`,
+        );
       }
       return Promise.resolve(match !== null);
     });

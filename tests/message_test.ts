@@ -1,7 +1,7 @@
 /** Pure tests of the message pieces (lib/_message.ts) and of withTimeout (lib/_timeout.ts). */
 import assert from "node:assert/strict";
 import { fileErrorText, hostPort, isoTime, shorten, show } from "../lib/_message.ts";
-import { withTimeout } from "../lib/_timeout.ts";
+import { expiryText, withTimeout } from "../lib/_timeout.ts";
 
 Deno.test("shorten() keeps short text and cuts long text to the limit, ending in ...", () => {
   assert.equal(shorten("abc", 5), "abc");
@@ -54,11 +54,39 @@ Deno.test("fileErrorText() words a missing file and a denied one, else the messa
 });
 
 Deno.test("withTimeout() gives the value in time, else the fallback, and clears its timer", async () => {
-  assert.equal(await withTimeout(Promise.resolve("value"), 10_000, "fallback"), "value");
+  assert.equal(await withTimeout(Promise.resolve("value"), 10_000, () => "fallback"), "value");
   let release = () => {};
   const never = new Promise<string>((resolve) => release = () => resolve("late"));
-  assert.equal(await withTimeout(never, 1, "fallback"), "fallback");
+  assert.equal(await withTimeout(never, 1, () => "fallback"), "fallback");
   release();
-  await assert.rejects(withTimeout(Promise.reject(new Error("boom")), 10_000, "x"), /boom/);
+  await assert.rejects(withTimeout(Promise.reject(new Error("boom")), 10_000, () => "x"), /boom/);
   // The test's sanitizers fail it if a 10 s timer were left running.
+});
+
+Deno.test("withTimeout() with WaitOptions: a timeout, an abort, none (the promise as it is)", async () => {
+  const never = new Promise<string>(() => {});
+  const reasons: unknown[] = [];
+  const expire = (reason: unknown) => {
+    reasons.push(reason);
+    throw new Error("expired");
+  };
+  await assert.rejects(withTimeout(never, { timeoutMs: 1 }, expire), /expired/);
+  assert.equal((reasons[0] as Error).name, "TimeoutError");
+  assert.equal(expiryText({ timeoutMs: 1500 }, reasons[0]), "within 1.5 s");
+  const controller = new AbortController();
+  const aborted = withTimeout(never, { timeoutMs: 10_000, signal: controller.signal }, expire);
+  controller.abort(new Error("stop"));
+  await assert.rejects(aborted, /expired/);
+  assert.equal((reasons[1] as Error).message, "stop");
+  assert.equal(expiryText({ timeoutMs: 10_000 }, reasons[1]), "before the wait was aborted");
+  await assert.rejects(withTimeout(never, { signal: AbortSignal.abort() }, expire), /expired/);
+  assert.equal(reasons.length, 3);
+  const value = Promise.resolve("value");
+  assert.equal(withTimeout(value, {}, expire), value);
+  // A rejection after the deadline is not left unhandled.
+  let fail = (_: Error) => {};
+  const late = new Promise<string>((_, reject) => fail = reject);
+  await assert.rejects(withTimeout(late, { timeoutMs: 1 }, expire), /expired/);
+  fail(new Error("late"));
+  await new Promise((resolve) => setTimeout(resolve, 0));
 });

@@ -117,7 +117,7 @@ function createHandler(
     active++;
     const running = work();
     running.then(() => active--, () => active--);
-    return withTimeout(running, REQUEST_TIMEOUT_MS, fallback);
+    return withTimeout(running, REQUEST_TIMEOUT_MS, () => fallback);
   }
 
   const routes: Record<string, Route> = {

@@ -48,10 +48,10 @@ function gather(config: EclConfig, store: Store): Promise<StatusInput> {
       return { ...base, redisError: (error as Error).message };
     }
   })();
-  return withTimeout(reads, STATUS_TIMEOUT_MS, {
+  return withTimeout(reads, STATUS_TIMEOUT_MS, () => ({
     ...base,
     redisError: `Redis at ${store.address} did not answer within ${STATUS_TIMEOUT_MS / 1000} s`,
-  });
+  }));
 }
 
 /** Check and print; returns a Nagios exit code. */
