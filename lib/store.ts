@@ -3,21 +3,11 @@
  * else in ecl talks to Redis or builds keys.
  * @module
  */
-import {
-  ClientClosedError,
-  ClientOfflineError,
-  createClient,
-  createCluster,
-  createSentinel,
-  ErrorReply,
-} from "@redis/client";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { isIP } from "node:net";
 import type { GroupConfig, IntervalConfig, RedisConfig } from "./config.ts";
 import { redisAddress } from "./config.ts";
-import { backoffMs } from "./_timer.ts";
-import { ConfigError, RedisError } from "./errors.ts";
+import { type Connection, NotSentError, openConnection, ReplyError } from "./connection.ts";
+import { RedisError } from "./errors.ts";
 import {
   CUR,
   eventScanPattern,
@@ -38,11 +28,6 @@ import {
   SCAN_SCRIPT,
 } from "./scripts.ts";
 
-/** How long the client waits for a TCP connection before it counts an attempt as failed. */
-const CONNECT_TIMEOUT_MS = 5000;
-/** First and largest pause between reconnection attempts. */
-const RECONNECT_MIN_MS = 100;
-const RECONNECT_MAX_MS = 2000;
 /** Keys per `SCAN` round trip when listing events. */
 const SCAN_COUNT = 1000;
 /** Keys per `MGET` when reading counts. */
@@ -79,28 +64,6 @@ export interface FlushResult {
   readonly rejected: readonly string[];
 }
 
-/**
- * What ecl uses of a node-redis connection: a plain client and a Sentinel client both have it.
- * (Typed here, so that the two differently typed clients are used through one surface.)
- */
-interface Connection {
-  /** Not on a cluster client: there, open means ready. */
-  readonly isReady?: boolean;
-  readonly isOpen: boolean;
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
-  connect(): Promise<unknown>;
-  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  mGet(keys: string[]): Promise<(string | null)[]>;
-  scan(
-    cursor: string,
-    options: { MATCH: string; COUNT: number },
-  ): Promise<{ cursor: string; keys: string[] }>;
-  close(): Promise<unknown>;
-  destroy(): unknown;
-}
-
 /** Options of a {@link Store}. */
 export interface StoreOptions {
   /**
@@ -133,24 +96,6 @@ const LEASE_SHA = sha1(LEASE_SCRIPT);
 const RELEASE_SHA = sha1(RELEASE_SCRIPT);
 const SCAN_SHA = sha1(SCAN_SCRIPT);
 
-function readPem(file: string | undefined, key: string): string | undefined {
-  if (file === undefined) return undefined;
-  try {
-    return readFileSync(file, "utf8");
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    const reason = code === "ENOENT" ? "no such file" : (error as Error).message;
-    throw new ConfigError(
-      `Cannot read TLS file ${JSON.stringify(file)}: ${reason}`,
-      `redis.tls.${key}`,
-      undefined,
-      {
-        cause: error,
-      },
-    );
-  }
-}
-
 /** A Redis connection with ecl's commands. Connects on first use; `close()` releases it. */
 export class Store {
   readonly #config: RedisConfig;
@@ -158,8 +103,6 @@ export class Store {
   readonly #client: Connection;
   /** Key layout: `cluster` (hash-tagged) for a Redis Cluster, else the original's `plain`. */
   readonly layout: KeyLayout;
-  /** Cluster only: options of the first root node, to re-read the slot map from. */
-  readonly #rootNode: unknown;
   #connecting: Promise<void> | undefined;
   #outage = false;
   #closed = false;
@@ -170,61 +113,11 @@ export class Store {
   constructor(config: RedisConfig, options: StoreOptions = {}) {
     this.#config = config;
     this.#options = options;
-    const reconnect = options.reconnect ?? true;
-    const tls = config.tls;
-    const socket = {
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      reconnectStrategy: reconnect
-        ? (retries: number) => backoffMs(retries, RECONNECT_MIN_MS, RECONNECT_MAX_MS)
-        : false as const,
-      ...(tls === undefined ? {} : {
-        tls: true as const,
-        // SNI takes host names only; a certificate for an address is still checked.
-        servername: isIP(config.host) === 0 ? config.host : undefined,
-        ca: readPem(tls.caFile, "ca_file"),
-        cert: readPem(tls.certFile, "cert_file"),
-        key: readPem(tls.keyFile, "key_file"),
-        rejectUnauthorized: tls.rejectUnauthorized,
-      }),
-    };
-    const nodeOptions = {
-      disableOfflineQueue: options.offlineQueue === false,
-      // No CLIENT SETINFO: a minimal ACL user would see it refused in ACL LOG.
-      disableClientInfo: true,
-      database: config.db,
-      username: config.username,
-      password: config.password,
-    };
-    const sentinel = config.sentinel;
-    const cluster = config.cluster;
-    this.#rootNode = cluster === undefined
-      ? undefined
-      : { socket: { ...socket, host: cluster.nodes[0].host, port: cluster.nodes[0].port } };
-    this.layout = cluster === undefined ? "plain" : "cluster";
-    this.#client = (cluster !== undefined
-      ? createCluster({
-        rootNodes: cluster.nodes.map((node) => ({ socket: { host: node.host, port: node.port } })),
-        // A cluster has database 0 only. Commands for a node that is down fail at once (instead of
-        // waiting for it): the failure makes the client re-read the slot map (see #eval), so
-        // writes follow a replica promoted in its place.
-        defaults: { ...nodeOptions, database: undefined, disableOfflineQueue: true, socket },
-      })
-      : sentinel === undefined
-      ? createClient({
-        ...nodeOptions,
-        socket: { ...socket, host: config.host, port: config.port },
-      })
-      : createSentinel({
-        name: sentinel.name,
-        sentinelRootNodes: sentinel.nodes.map((node) => ({ host: node.host, port: node.port })),
-        nodeClientOptions: { ...nodeOptions, socket },
-        sentinelClientOptions: {
-          socket,
-          disableClientInfo: true,
-          username: sentinel.username,
-          password: sentinel.password,
-        },
-      })) as unknown as Connection;
+    this.layout = config.cluster === undefined ? "plain" : "cluster";
+    this.#client = openConnection(config, {
+      reconnect: options.reconnect ?? true,
+      offlineQueue: options.offlineQueue ?? true,
+    });
     this.#client.on("error", (error: Error) => this.#onError(error));
     this.#client.on("ready", () => {
       if (this.#outage) {
@@ -307,27 +200,12 @@ export class Store {
       return await this.#client.evalSha(sha, { keys, arguments: args });
     } catch (error) {
       if (!String((error as Error).message).startsWith("NOSCRIPT")) {
-        if (!(error instanceof ErrorReply)) this.#rediscoverCluster();
+        // Cluster: a node failed; re-read the slot map.
+        if (!(error instanceof ReplyError)) this.#client.rediscover?.();
         throw error;
       }
       return await this.#client.eval(script, { keys, arguments: args });
     }
-  }
-
-  /**
-   * Cluster only: re-read the slot map after a node failed. node-redis does so by itself only on
-   * MOVED/ASK replies, which a dead master never sends; until then its slots' commands would fail.
-   */
-  #rediscoverCluster(): void {
-    const rootNode = this.#rootNode;
-    if (rootNode === undefined) return;
-    const slots = (this.#client as unknown as {
-      _slots?: { rediscover(startWith: { options: unknown }): Promise<void> };
-    })._slots;
-    // Starts with one root node; node-redis falls back to every root node in turn.
-    slots?.rediscover({ options: rootNode }).catch(() => {
-      // Still down: the next failure tries again.
-    });
   }
 
   /**
@@ -408,7 +286,7 @@ export class Store {
     } catch (error) {
       throw new RedisError(
         `Cannot renew the master lease in Redis at ${this.address}: ${errorText(error)}`,
-        { cause: error, refused: error instanceof ErrorReply },
+        { cause: error, refused: error instanceof ReplyError },
       );
     }
   }
@@ -495,7 +373,7 @@ export class Store {
       {
         cause: error,
         outcomeUnknown: !wasNotRun(error),
-        refused: error instanceof ErrorReply,
+        refused: error instanceof ReplyError,
       },
     );
   }
@@ -529,8 +407,8 @@ export class Store {
  * was never sent. Otherwise the connection broke after sending it and it may have run.
  */
 function wasNotRun(error: unknown): boolean {
-  return error instanceof ErrorReply || error instanceof ClientOfflineError ||
-    error instanceof ClientClosedError || error instanceof RedisError;
+  return error instanceof ReplyError || error instanceof NotSentError ||
+    error instanceof RedisError;
 }
 
 function errorText(error: unknown): string {

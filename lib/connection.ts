@@ -1,0 +1,200 @@
+/**
+ * The connection the store's commands are written against, and the one place that picks the client
+ * behind it: node-redis (lib/node_redis.ts, loaded on first use) for the library and the
+ * long-running commands, or ecl's small RESP client (lib/resp.ts) when the CLI's one-shot commands
+ * asked for it. Both report errors with the classes below, so the store handles them once.
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import type { RedisConfig } from "./config.ts";
+import { ConfigError } from "./errors.ts";
+
+/** What the store uses of a Redis client. */
+export interface Connection {
+  /** Whether commands can be sent now; `undefined` on a cluster client (there, open means ready). */
+  readonly isReady: boolean | undefined;
+  /** Whether a connection is open or being (re-)established. */
+  readonly isOpen: boolean;
+  /** `"error"` (an `Error`: the connection failed or broke) and `"ready"` (connected). */
+  on(event: "error" | "ready", listener: (...args: never[]) => void): unknown;
+  /** Remove a listener added with {@link Connection.on}. */
+  off(event: "error" | "ready", listener: (...args: never[]) => void): unknown;
+  /** Connect, with authentication and database selection. */
+  connect(): Promise<unknown>;
+  /** `EVALSHA`. */
+  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** `EVAL`. */
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** `MGET`. */
+  mGet(keys: string[]): Promise<(string | null)[]>;
+  /** One `SCAN` step. */
+  scan(
+    cursor: string,
+    options: { MATCH: string; COUNT: number },
+  ): Promise<{ cursor: string; keys: string[] }>;
+  /** Close after the replies to the commands sent. */
+  close(): Promise<unknown>;
+  /** Drop the connection at once; pending commands fail. */
+  destroy(): unknown;
+  /** Cluster only: re-read the slot map (after a node failed). */
+  rediscover?(): void;
+}
+
+/** How a store uses its connection (see the store's options). */
+export interface ConnectionOptions {
+  /** Keep reconnecting with backoff, or fail at the first refused connection. */
+  readonly reconnect: boolean;
+  /** Queue commands while disconnected, or fail them at once. */
+  readonly offlineQueue: boolean;
+}
+
+/** The PEM texts of `redis.tls`, read when the store is made. */
+export interface TlsPems {
+  readonly ca: string | undefined;
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
+}
+
+/** Makes the connection for a Redis config, or `undefined` when it cannot serve that config. */
+export type ConnectionFactory = (
+  config: RedisConfig,
+  options: ConnectionOptions,
+  tls: TlsPems | undefined,
+) => Connection | undefined;
+
+/** Redis answered a command with an error reply; the message is Redis's own. */
+export class ReplyError extends Error {
+  override name = "ReplyError";
+}
+
+/** A command was not sent: the connection was closed or could not be established. */
+export class NotSentError extends Error {
+  override name = "NotSentError";
+}
+
+/** Connection timeout and backoff between reconnection attempts, for both clients. */
+export const CONNECT_TIMEOUT_MS = 5000;
+export const RECONNECT_MIN_MS = 100;
+export const RECONNECT_MAX_MS = 2000;
+
+let oneShotFactory: ConnectionFactory | undefined;
+
+/**
+ * From now on, stores of this process connect through `factory` when it can serve their config
+ * (the CLI's one-shot commands: `ecl read`, `ecl log`, `ecl status`).
+ */
+export function setConnectionFactory(factory: ConnectionFactory | undefined): void {
+  oneShotFactory = factory;
+}
+
+/**
+ * The connection for a store: the one-shot client when set and able, else node-redis.
+ * @throws {ConfigError} when a TLS file cannot be read
+ */
+export function openConnection(config: RedisConfig, options: ConnectionOptions): Connection {
+  const tls = config.tls === undefined ? undefined : {
+    ca: readPem(config.tls.caFile, "ca_file"),
+    cert: readPem(config.tls.certFile, "cert_file"),
+    key: readPem(config.tls.keyFile, "key_file"),
+  };
+  return oneShotFactory?.(config, options, tls) ??
+    new LazyConnection(async () => {
+      const { nodeRedisConnection } = await import("./node_redis.ts");
+      return nodeRedisConnection(config, options, tls);
+    });
+}
+
+function readPem(file: string | undefined, key: string): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const reason = code === "ENOENT" ? "no such file" : (error as Error).message;
+    throw new ConfigError(
+      `Cannot read TLS file ${JSON.stringify(file)}: ${reason}`,
+      `redis.tls.${key}`,
+      undefined,
+      { cause: error },
+    );
+  }
+}
+
+type Listener = (...args: never[]) => void;
+
+/** A connection whose client is loaded (and made) on first use: node-redis costs ~0.1 s to load. */
+class LazyConnection implements Connection {
+  readonly #load: () => Promise<Connection>;
+  #loading: Promise<Connection> | undefined;
+  #connection: Connection | undefined;
+  readonly #listeners: ["error" | "ready", Listener][] = [];
+
+  constructor(load: () => Promise<Connection>) {
+    this.#load = load;
+  }
+
+  get isReady(): boolean | undefined {
+    return this.#connection === undefined ? false : this.#connection.isReady;
+  }
+
+  get isOpen(): boolean {
+    return this.#connection?.isOpen ?? false;
+  }
+
+  #get(): Promise<Connection> {
+    this.#loading ??= this.#load().then((connection) => {
+      for (const [event, listener] of this.#listeners) connection.on(event, listener);
+      this.#connection = connection;
+      return connection;
+    });
+    return this.#loading;
+  }
+
+  on(event: "error" | "ready", listener: Listener): unknown {
+    if (this.#connection !== undefined) return this.#connection.on(event, listener);
+    this.#listeners.push([event, listener]);
+  }
+
+  off(event: "error" | "ready", listener: Listener): unknown {
+    if (this.#connection !== undefined) return this.#connection.off(event, listener);
+    const index = this.#listeners.findIndex(([e, l]) => e === event && l === listener);
+    if (index >= 0) this.#listeners.splice(index, 1);
+  }
+
+  async connect(): Promise<unknown> {
+    return await (await this.#get()).connect();
+  }
+
+  async evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown> {
+    return await (await this.#get()).evalSha(sha, options);
+  }
+
+  async eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown> {
+    return await (await this.#get()).eval(script, options);
+  }
+
+  async mGet(keys: string[]): Promise<(string | null)[]> {
+    return await (await this.#get()).mGet(keys);
+  }
+
+  async scan(
+    cursor: string,
+    options: { MATCH: string; COUNT: number },
+  ): Promise<{ cursor: string; keys: string[] }> {
+    return await (await this.#get()).scan(cursor, options);
+  }
+
+  async close(): Promise<unknown> {
+    return await this.#connection?.close();
+  }
+
+  destroy(): unknown {
+    if (this.#connection !== undefined) return this.#connection.destroy();
+    // Still loading (a connect() under way): drop the client as soon as it exists.
+    this.#loading?.then((connection) => connection.destroy(), () => {});
+  }
+
+  rediscover(): void {
+    this.#connection?.rediscover?.();
+  }
+}
