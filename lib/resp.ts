@@ -4,29 +4,35 @@
  * node-redis). It starts in a fraction of node-redis's load time and memory. Deno only: the library
  * never loads it.
  *
- * It connects on first use (AUTH and SELECT as configured), pipelines commands on one socket, and
- * connects again at the next command after the connection broke; it does not queue commands while
- * disconnected.
+ * It connects when asked to (AUTH and SELECT as configured) and pipelines commands on one socket.
+ * When an open connection breaks, it fails the commands in flight and, like node-redis, reconnects
+ * in the background with backoff when the store asked for reconnection (holding new commands
+ * meanwhile when it asked for an offline queue, else failing them); without reconnection the next
+ * command tries one new connection.
  * @module
  */
 import type { RedisConfig } from "./config.ts";
 import {
   CONNECT_TIMEOUT_MS,
   type Connection,
+  type ConnectionOptions,
   NotSentError,
+  RECONNECT_MAX_MS,
+  RECONNECT_MIN_MS,
   ReplyError,
   setConnectionFactory,
   type TlsPems,
 } from "./connection.ts";
+import { backoffMs } from "./_timer.ts";
 
 /** Route the connections of every store made from now on through this client, where it can. */
 export function useRespConnections(): void {
-  setConnectionFactory((config, _options, tls) =>
+  setConnectionFactory((config, options, tls) =>
     config.sentinel !== undefined || config.cluster !== undefined ||
       // Deno's TLS cannot skip verification per connection: node-redis can.
       config.tls?.rejectUnauthorized === false
       ? undefined
-      : new RespConnection(config, tls)
+      : new RespConnection(config, options, tls)
   );
 }
 
@@ -126,10 +132,14 @@ function connectError(error: unknown, host: string, port: number): Error {
 /** One connection to a plain Redis server (TCP or TLS). */
 class RespConnection implements Connection {
   readonly #config: RedisConfig;
+  readonly #options: ConnectionOptions;
   readonly #tls: TlsPems | undefined;
   readonly #listeners = { error: new Set<Listener>(), ready: new Set<Listener>() };
   #socket: Deno.Conn | undefined;
   #opening: Promise<void> | undefined;
+  /** Background reconnection after a break (reconnecting stores only). */
+  #reconnecting: Promise<void> | undefined;
+  #backoff: { timer: ReturnType<typeof setTimeout>; wake: () => void } | undefined;
   #ready = false;
   #closed = false;
   /** Commands sent and not answered yet, oldest first. */
@@ -138,8 +148,9 @@ class RespConnection implements Connection {
   /** Resolves when the last pending reply arrived (close() waits for it). */
   #drained: (() => void) | undefined;
 
-  constructor(config: RedisConfig, tls: TlsPems | undefined) {
+  constructor(config: RedisConfig, options: ConnectionOptions, tls: TlsPems | undefined) {
     this.#config = config;
+    this.#options = options;
     this.#tls = tls;
   }
 
@@ -148,7 +159,8 @@ class RespConnection implements Connection {
   }
 
   get isOpen(): boolean {
-    return this.#socket !== undefined || this.#opening !== undefined;
+    return this.#socket !== undefined || this.#opening !== undefined ||
+      this.#reconnecting !== undefined;
   }
 
   on(event: "error" | "ready", listener: Listener): unknown {
@@ -287,7 +299,34 @@ class RespConnection implements Connection {
     this.#pending = [];
     for (const command of pending) command.reject(error);
     this.#drained?.();
-    if (report && !this.#closed) this.#emit("error", error);
+    if (report && !this.#closed) {
+      this.#emit("error", error);
+      if (this.#options.reconnect) this.#reconnecting ??= this.#reconnect();
+    }
+  }
+
+  /** Reconnect with backoff until connected or closed; "error" for each failed attempt. */
+  async #reconnect(): Promise<void> {
+    try {
+      for (let attempt = 0; !this.#closed; attempt++) {
+        await new Promise<void>((wake) => {
+          const timer = setTimeout(() => {
+            this.#backoff = undefined;
+            wake();
+          }, backoffMs(attempt, RECONNECT_MIN_MS, RECONNECT_MAX_MS));
+          this.#backoff = { timer, wake };
+        });
+        if (this.#closed) return;
+        try {
+          await this.connect();
+          return;
+        } catch {
+          // Reported by connect(); try again.
+        }
+      }
+    } finally {
+      this.#reconnecting = undefined;
+    }
   }
 
   /** Send one command on the open socket; its reply in order. */
@@ -311,6 +350,12 @@ class RespConnection implements Connection {
   /** Send a command, connecting first when the connection is not (or no longer) open. */
   async #command(args: readonly string[]): Promise<Reply> {
     if (this.#closed) throw new NotSentError("The client is closed");
+    if (this.#reconnecting !== undefined) {
+      if (!this.#options.offlineQueue) throw new NotSentError("The client is offline");
+      // The offline queue: wait for the reconnection (or for close()).
+      await this.#reconnecting;
+      if (this.#closed) throw new NotSentError("The client is closed");
+    }
     if (!this.#ready) {
       try {
         await this.connect();
@@ -355,8 +400,16 @@ class RespConnection implements Connection {
     return { cursor: next, keys };
   }
 
+  #stopReconnecting(): void {
+    if (this.#backoff === undefined) return;
+    clearTimeout(this.#backoff.timer);
+    this.#backoff.wake();
+    this.#backoff = undefined;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    this.#stopReconnecting();
     await this.#opening?.catch(() => {});
     if (this.#pending.length > 0) {
       await new Promise<void>((resolve) => this.#drained = resolve);
@@ -368,6 +421,7 @@ class RespConnection implements Connection {
 
   destroy(): void {
     this.#closed = true;
+    this.#stopReconnecting();
     const socket = this.#socket;
     if (socket !== undefined) this.#drop(socket, new Error("Connection destroyed"));
   }

@@ -186,6 +186,12 @@ export class Store {
       this.#client.on("error", onError);
       connecting.then(() => {
         if (this.#isReady()) settle();
+        // Connected once, broken since, and not reconnecting: no event will come.
+        else if (!this.#client.isOpen) {
+          settle(
+            new RedisError(`Cannot connect to Redis at ${this.address}: the connection is closed`),
+          );
+        }
       }, settle);
     }).finally(() => this.#readyWaiters--);
   }

@@ -1,0 +1,252 @@
+/**
+ * ecl's own RESP client (lib/resp.ts), which the CLI's one-shot commands use: the reply parser,
+ * and the store's commands through it against real servers — plain, TLS, with ACL users and
+ * wrong passwords, and across a server that goes away and comes back.
+ */
+import assert from "node:assert/strict";
+import { parseGroups, parseRedis, type RedisSpec } from "../lib/config.ts";
+import { setConnectionFactory } from "../lib/connection.ts";
+import { RedisError } from "../lib/errors.ts";
+import { encodeCommand, parseReply, type Reply, useRespConnections } from "../lib/resp.ts";
+import { FlushStatus } from "../lib/scripts.ts";
+import { Store } from "../lib/store.ts";
+import { type RedisServer, withRedis } from "./_redis.ts";
+
+const B = 1_795_000_200; // a multiple of 60
+const encoder = new TextEncoder();
+
+/** A store over the RESP client (and the factory reset afterwards). */
+async function withRespStore<T>(
+  spec: RedisSpec,
+  body: (store: Store) => Promise<T>,
+  options: { reconnect?: boolean } = {},
+): Promise<T> {
+  useRespConnections();
+  let store: Store;
+  try {
+    store = new Store(parseRedis(spec), { reconnect: options.reconnect ?? false });
+  } finally {
+    setConnectionFactory(undefined);
+  }
+  try {
+    return await body(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function parseAll(text: string): (Reply | Error)[] {
+  const bytes = encoder.encode(text);
+  const replies: (Reply | Error)[] = [];
+  let offset = 0;
+  while (offset < bytes.length) {
+    const parsed = parseReply(bytes, offset);
+    if (typeof parsed === "symbol") throw new Error(`incomplete at ${offset}`);
+    replies.push(parsed[0]);
+    offset = parsed[1];
+  }
+  return replies;
+}
+
+Deno.test("parseReply() reads every RESP2 type, and nothing from an incomplete reply", () => {
+  const text =
+    "+OK\r\n:42\r\n$5\r\nhé\r\n\r\n$-1\r\n*-1\r\n*2\r\n$1\r\na\r\n*2\r\n:1\r\n$0\r\n\r\n" +
+    "-ERR x\r\n-NOSCRIPT No matching script\r\n";
+  const replies = parseAll(text);
+  assert.deepEqual(replies.slice(0, 6), ["OK", 42, "hé\r\n", null, null, ["a", [1, ""]]]);
+  assert.deepEqual(replies.slice(6).map((error) => (error as Error).message), [
+    "ERR x",
+    "NOSCRIPT No matching script",
+  ]);
+  // Cut anywhere before its end, the nested array is incomplete, never a wrong reply.
+  const bytes = encoder.encode("*2\r\n$1\r\na\r\n*2\r\n:1\r\n$0\r\n\r\n");
+  for (let end = 0; end < bytes.length; end++) {
+    assert.equal(typeof parseReply(bytes.subarray(0, end), 0), "symbol", `cut at ${end}`);
+  }
+});
+
+Deno.test("encodeCommand() sends arguments as binary-safe bulk strings", () => {
+  assert.equal(
+    new TextDecoder().decode(encodeCommand(["SET", "k é", "a\r\nb"])),
+    "*3\r\n$3\r\nSET\r\n$4\r\nk é\r\n$4\r\na\r\nb\r\n",
+  );
+});
+
+Deno.test("the store's commands give the same results over the RESP client as over node-redis", () =>
+  withRedis(async (server) => {
+    const groups = parseGroups({ g: { events: ["a", "b"], intervals: ["1m"] } });
+    const group = groups.get("g")!;
+    const [interval] = group.intervals;
+    const node = new Store(parseRedis(server.spec), { reconnect: false });
+    try {
+      await withRespStore(server.spec, async (resp) => {
+        assert.equal(await resp.rotate(group, interval, B), 2);
+        const request = (writer: string, counts: [string, number][]) => ({
+          group: "g",
+          interval,
+          period: B,
+          counts: new Map(counts),
+          nowSeconds: B + 1,
+          graceSeconds: 5,
+          writer,
+          seq: 1,
+        });
+        // Event IDs are user data: spaces, newlines, non-ASCII and RESP markers pass unharmed.
+        const odd = "x y\r\n$3\r\n*é";
+        assert.deepEqual(await resp.flush(request("w1", [["a", 3], [odd, 2]])), {
+          status: FlushStatus.Current,
+          rejected: [],
+        });
+        // The same batch again (same writer and seq) is not added twice.
+        assert.equal((await resp.flush(request("w1", [["a", 3]]))).status, FlushStatus.Duplicate);
+        assert.equal((await node.flush(request("w2", [["b", 1]]))).status, FlushStatus.Current);
+        const keys = ["g:1m:cur:a", "g:1m:cur:b", `g:1m:cur:${odd}`, "g:1m:cur:none"];
+        assert.deepEqual(await resp.getValues(keys), ["3", "1", "2", null]);
+        assert.deepEqual(await resp.getValues(keys), await node.getValues(keys));
+        assert.deepEqual(
+          (await resp.scanEvents("g", "1m", "cur")).sort(),
+          (await node.scanEvents("g", "1m", "cur")).sort(),
+        );
+        assert.deepEqual((await resp.scanEvents("g", "1m", "cur")).sort(), ["a", "b", odd].sort());
+        // A counter that is not a number is refused, by name.
+        const raw = await server.client();
+        await raw.set("g:1m:cur:a", "nope");
+        const second = { ...request("w1", [["a", 1]]), seq: 2 };
+        assert.deepEqual((await resp.flush(second)).rejected, ["a"]);
+        // Many keys and a reply far larger than one socket read arrive whole and in order.
+        const many = Array.from({ length: 5000 }, (_, i) => `big:${i}`);
+        await raw.mSet(many.map((key, i): [string, string] => [key, `${i}`.padEnd(40, "v")]));
+        const values = await resp.getValues(many);
+        assert.deepEqual(values, many.map((_, i) => `${i}`.padEnd(40, "v")));
+        // Commands in flight at once are answered in order.
+        const parallel = await Promise.all(many.slice(0, 200).map((key) => resp.getValues([key])));
+        assert.deepEqual(parallel.flat(), values.slice(0, 200));
+      });
+    } finally {
+      await node.close();
+    }
+  }));
+
+Deno.test("the RESP client connects over TLS with the configured CA, and refuses another CA", () =>
+  withRedis(
+    async (server) => {
+      await withRespStore(server.spec, async (store) => {
+        assert.deepEqual(await store.getValues(["nothing"]), [null]);
+      });
+      const dir = await Deno.makeTempDir({ prefix: "ecl-resp-ca-" });
+      try {
+        const { makeTlsFiles } = await import("./_redis.ts");
+        const other = await makeTlsFiles(dir);
+        await withRespStore(
+          { host: "127.0.0.1", port: server.port, tls: { ca_file: other.caFile } },
+          async (store) => {
+            await assert.rejects(
+              store.getValues(["nothing"]),
+              (error: unknown) =>
+                error instanceof RedisError &&
+                /^Cannot connect to Redis at rediss:\/\/127\.0\.0\.1:\d+\/0: .*certificate/.test(
+                  error.message,
+                ),
+            );
+          },
+        );
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+    [],
+    { tls: true },
+  ));
+
+Deno.test("the RESP client authenticates an ACL user, selects its database and reports refusals", () =>
+  withRedis(async (server) => {
+    const raw = await server.client();
+    await raw.sendCommand(["ACL", "SETUSER", "reader", "on", ">s3cret", "~*", "+@read", "+select"]);
+    await raw.select(3);
+    await raw.set("k", "in db 3");
+    const spec = { host: "127.0.0.1", port: server.port, db: 3, username: "reader" };
+    await withRespStore({ ...spec, password: "s3cret" }, async (store) => {
+      assert.deepEqual(await store.getValues(["k"]), ["in db 3"]);
+      // EVALSHA is not among +@read: Redis refuses it, and says so.
+      const groups = parseGroups({ g: { events: ["a"], intervals: ["1m"] } });
+      const group = groups.get("g")!;
+      await assert.rejects(
+        store.rotate(group, group.intervals[0], B),
+        (error: unknown) =>
+          error instanceof RedisError && error.refused && !error.outcomeUnknown &&
+          /NOPERM/.test(error.message),
+      );
+    });
+    await withRespStore({ ...spec, password: "wrong" }, async (store) => {
+      await assert.rejects(
+        store.getValues(["k"]),
+        (error: unknown) =>
+          error instanceof RedisError &&
+          /^Cannot connect to Redis at redis:\/\/reader@127\.0\.0\.1:\d+\/3: WRONGPASS/.test(
+            error.message,
+          ) && !error.message.includes("wrong"),
+      );
+    });
+  }));
+
+Deno.test("the RESP client fails a command while Redis is down, and connects again after", () =>
+  withRedis(async (server: RedisServer) => {
+    await withRespStore(server.spec, async (store) => {
+      assert.deepEqual(await store.getValues(["k"]), [null]);
+      await server.kill();
+      await assert.rejects(
+        store.getValues(["k"]),
+        (error: unknown) =>
+          error instanceof RedisError &&
+          /Redis at redis:\/\/127\.0\.0\.1:\d+\/0/.test(error.message),
+      );
+      await server.restart();
+      const raw = await server.client();
+      await raw.set("k", "back");
+      assert.deepEqual(await store.getValues(["k"]), ["back"]);
+    }, { reconnect: true });
+  }));
+
+Deno.test("the RESP client reports a refused connection like node-redis", async () => {
+  const { freePort } = await import("./_redis.ts");
+  const port = await freePort();
+  await withRespStore({ host: "127.0.0.1", port }, async (store) => {
+    await assert.rejects(
+      store.getValues(["k"]),
+      new RegExp(
+        `^RedisError: Cannot connect to Redis at redis://127\\.0\\.0\\.1:${port}/0: ` +
+          `connect ECONNREFUSED 127\\.0\\.0\\.1:${port}$`,
+      ),
+    );
+  });
+});
+
+Deno.test("the RESP client fails a command in flight when the connection breaks: outcome unknown", () =>
+  withRedis(async (server: RedisServer) => {
+    const groups = parseGroups({ g: { events: ["a"], intervals: ["1m"] } });
+    const interval = groups.get("g")!.intervals[0];
+    await withRespStore(server.spec, async (store) => {
+      assert.deepEqual(await store.getValues(["k"]), [null]);
+      // The server takes the command but never answers: it was stopped, then it dies.
+      server.pause();
+      const flushing = store.flush({
+        group: "g",
+        interval,
+        period: B,
+        counts: new Map([["a", 1]]),
+        nowSeconds: B + 1,
+        graceSeconds: 5,
+        writer: "w",
+        seq: 1,
+      });
+      await server.kill();
+      await assert.rejects(
+        flushing,
+        (error: unknown) =>
+          error instanceof RedisError && error.outcomeUnknown &&
+          /^Cannot write counts of g:1m in Redis at redis:\/\/127\.0\.0\.1:\d+\/0: /.test(
+            error.message,
+          ),
+      );
+    });
+  }));
