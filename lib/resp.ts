@@ -199,7 +199,6 @@ class RespConnection implements Connection {
 
   async #open(): Promise<void> {
     const { host, port } = this.#config;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     const connecting = this.#tls === undefined
       ? Deno.connect({ hostname: host, port })
       : Deno.connectTls({
@@ -210,16 +209,20 @@ class RespConnection implements Connection {
           ? {}
           : { cert: this.#tls.cert, key: this.#tls.key }),
       });
+    // TLS: the handshake (and the certificate check) is part of connecting.
+    const opened = connecting.then(async (socket) => {
+      if ("handshake" in socket) await (socket as Deno.TlsConn).handshake();
+      return socket;
+    });
     let socket: Deno.Conn;
     try {
       socket = await Promise.race([
-        // TLS: the handshake (and the certificate check) is part of connecting.
-        connecting.then(async (socket) => {
-          if ("handshake" in socket) await (socket as Deno.TlsConn).handshake();
-          return socket;
-        }),
+        opened,
+        // (Not setTimeout: in Deno it loads the Node timers and their compatibility layer.)
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error("Connection timeout")), CONNECT_TIMEOUT_MS);
+          const timeout = AbortSignal.timeout(CONNECT_TIMEOUT_MS);
+          timeout.onabort = () => reject(new Error("Connection timeout"));
+          opened.then(() => timeout.onabort = null, () => timeout.onabort = null);
         }),
       ]);
     } catch (error) {
@@ -231,8 +234,6 @@ class RespConnection implements Connection {
         }
       }, () => {});
       throw connectError(error, host, port);
-    } finally {
-      clearTimeout(timer);
     }
     this.#socket = socket;
     this.#read(socket);
