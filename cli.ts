@@ -19,38 +19,164 @@ const VERSION_HELP = "print the version, Deno version and target";
 const HELP_FLAGS = "-h, --help";
 const HELP_HELP = "display help for command";
 
+/** An option of a command. */
+interface OptionSpec {
+  /** In commander's notation: `-g, --group <GROUP>` (value), `-w, --watch [SECONDS]` (optional). */
+  readonly flags: string;
+  readonly description: string;
+  readonly choices?: readonly string[];
+  readonly default?: string | boolean;
+  /** Attribute names of the options it cannot be used with. */
+  readonly conflicts?: readonly string[];
+}
+
+/** Option values by attribute name (`--group` → `group`), as commander gives them. */
+type OptionValues = Record<string, string | boolean | undefined>;
+
+/** A command: its arguments, options, and what runs it. */
+interface CommandSpec {
+  readonly description: string;
+  /** `<NAME>` (required) or `[NAME]` (optional), with its description. */
+  readonly args: readonly (readonly [string, string])[];
+  readonly options: readonly OptionSpec[];
+  /** Run the command with its arguments (`undefined` when an optional one is left out). */
+  readonly run: (args: (string | undefined)[], options: OptionValues) => Promise<number>;
+}
+
+/** Route every Redis connection of a one-shot command through ecl's small RESP client. */
+async function useRespClient(): Promise<void> {
+  const { useRespConnections } = await import("./lib/resp.ts");
+  useRespConnections();
+}
+
 /**
- * The commands: their arguments and descriptions. The top-level help is printed from this table
- * without loading the argument parser (commander); the parser's commands are declared from it.
+ * The commands, declared once: commander (loaded only for help and errors) is built from this
+ * table, and so are the top-level help and the quick parser of well-formed command lines.
  */
-const COMMANDS = {
+const COMMANDS: Record<string, CommandSpec> = {
   master: {
-    args: [CONFIG],
     description: "rotate the counters at every interval boundary (run one or more per Redis)",
+    args: [CONFIG],
+    options: [{
+      flags: "-v, --verbose",
+      description: "log every rotation: group, interval, events, duration",
+      default: false,
+    }],
+    run: async ([config], options) => {
+      const { runMaster } = await import("./lib/commands/master.ts");
+      return await runMaster({ config: config!, verbose: options.verbose === true });
+    },
   },
   read: {
-    args: [CONFIG],
     description: "print event:count lines of the last finished interval of a group",
+    args: [CONFIG],
+    options: [
+      {
+        flags: "-g, --group <GROUP>",
+        description:
+          "group to read (required, except with -f prometheus: all groups, and -f munin-suggest)",
+      },
+      {
+        flags: "-i, --interval <INTERVAL>",
+        description: "interval to read (may be left out when the group has one)",
+      },
+      {
+        flags: "--last",
+        description: "the last finished interval (default)",
+        conflicts: ["current", "both"],
+      },
+      { flags: "--current", description: "the current, unfinished interval", conflicts: ["both"] },
+      { flags: "--both", description: "both, under Last: and Current: headings" },
+      {
+        flags: "-f, --format <FORMAT>",
+        description: "output format",
+        choices: READ_FORMATS,
+        default: "text",
+      },
+      {
+        flags: "--state <FILE>",
+        description:
+          "munin formats: file remembering every event ID seen, so that Munin's fields stay stable",
+      },
+      {
+        flags: "-w, --watch [SECONDS]",
+        description: "print again every SECONDS (default: the interval), in place on a terminal",
+      },
+    ],
+    run: async ([config], options) => {
+      const which: ReadWhich = options.both ? "both" : options.current ? "current" : "last";
+      const watch = options.watch as string | true | undefined;
+      const [{ runRead }] = await Promise.all([
+        import("./lib/commands/read.ts"),
+        // --watch keeps reading: it keeps the reconnecting client.
+        watch === undefined ? useRespClient() : undefined,
+      ]);
+      return await runRead({
+        config: config!,
+        group: options.group as string | undefined,
+        interval: options.interval as string | undefined,
+        which,
+        format: options.format as ReadFormat,
+        state: options.state as string | undefined,
+        watch,
+      });
+    },
   },
   log: {
+    description: "log COUNT occurrences of EVENT in GROUP; exits 0 once Redis has them",
     args: [
       CONFIG,
       ["<GROUP>", "group of the event"],
       ["[EVENT]", "event ID (not with --stdin)"],
       ["[COUNT]", "how many occurrences (a whole number, default 1)"],
     ],
-    description: "log COUNT occurrences of EVENT in GROUP; exits 0 once Redis has them",
+    options: [{
+      flags: "--stdin",
+      description: "log every line of standard input: EVENT or EVENT COUNT",
+      default: false,
+    }],
+    run: async ([config, group, event, count], options) => {
+      const stdin = options.stdin === true;
+      const [{ runLog }] = await Promise.all([
+        import("./lib/commands/log.ts"),
+        // --stdin may run for long: it keeps the reconnecting client.
+        stdin ? undefined : useRespClient(),
+      ]);
+      return await runLog({ config: config!, group: group!, event, count, stdin });
+    },
   },
   serve: {
-    args: [CONFIG],
     description: "serve Prometheus metrics (GET /metrics) and a health check (GET /healthz)",
+    args: [CONFIG],
+    options: [{
+      flags: "-l, --listen <HOST:PORT>",
+      description: "address to listen on",
+      default: "127.0.0.1:9464",
+    }],
+    run: async ([config], options) => {
+      const { runServe } = await import("./lib/commands/serve.ts");
+      return await runServe({ config: config!, listen: options.listen as string });
+    },
   },
   status: {
-    args: [CONFIG],
     description:
       "check Redis, the master lease and the rotations; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
+    args: [CONFIG],
+    options: [{
+      flags: "-f, --format <FORMAT>",
+      description: "output format",
+      choices: ["text", "json"],
+      default: "text",
+    }],
+    run: async ([config], options) => {
+      const [{ runStatus }] = await Promise.all([
+        import("./lib/commands/status.ts"),
+        useRespClient(),
+      ]);
+      return await runStatus({ config: config!, format: options.format as "text" | "json" });
+    },
   },
-} as const;
+};
 
 function versionText(): string {
   return `ecl ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})`;
@@ -75,16 +201,83 @@ export function topLevelHelp(): string {
     `Commands:\n${rows(commands)}\n`;
 }
 
-/** Route every Redis connection of a one-shot command through the small RESP client. */
-async function useRespClient(): Promise<void> {
-  const { useRespConnections } = await import("./lib/resp.ts");
-  useRespConnections();
+/** The parts of an option's flags: `-g, --group <GROUP>` → `-g`, `--group`, `group`, value. */
+function flagsOf(option: OptionSpec) {
+  const match = /^(?:(-\w), )?--([\w-]+)(?: ([<[])[^>\]]*[>\]])?$/.exec(option.flags);
+  if (match === null) throw new Error(`Bad option flags: ${option.flags}`);
+  const [, short, long, value] = match;
+  return {
+    short,
+    long: `--${long}`,
+    name: long.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase()),
+    value: value === "<" ? "required" : value === "[" ? "optional" : "none",
+  } as const;
 }
 
-/** The argument parser: loaded only to parse a command's arguments. */
-async function buildProgram(setExitCode: (code: number) => void) {
-  const { Command, Option } = await import("commander");
-  const program = new Command("ecl")
+/** A parsed command line: the command, its arguments and its option values. */
+export interface CommandLine {
+  readonly name: string;
+  readonly args: (string | undefined)[];
+  readonly options: OptionValues;
+}
+
+/**
+ * Parse a plain, well-formed command line (a command, its arguments, options as `-g X`,
+ * `--group X`, `--group=X`, flags) the way commander would, without loading it. Anything else —
+ * help, errors, combined short flags, optional option values, `--` — returns `undefined`, for
+ * commander to handle and word.
+ */
+export function quickParse(argv: readonly string[]): CommandLine | undefined {
+  const name = argv[0];
+  if (!Object.hasOwn(COMMANDS, name)) return undefined;
+  const command = COMMANDS[name];
+  argv = argv.slice(1);
+  const specs = command.options.map((option) => ({ option, ...flagsOf(option) }));
+  const options: OptionValues = {};
+  for (const spec of specs) {
+    if (spec.option.default !== undefined) options[spec.name] = spec.option.default;
+  }
+  const given = new Set<string>();
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i];
+    if (!word.startsWith("-") || word === "-") {
+      args.push(word);
+      continue;
+    }
+    const [flag, inline] = word.startsWith("--") ? word.split(/=(.*)/s, 2) : [word, undefined];
+    const spec = specs.find((spec) => spec.short === flag || spec.long === flag);
+    if (spec === undefined || spec.value === "optional") return undefined;
+    if (spec.value === "none") {
+      if (inline !== undefined) return undefined;
+      options[spec.name] = true;
+    } else {
+      const value = inline ?? argv[++i];
+      if (value === undefined || (inline === undefined && value.startsWith("-"))) return undefined;
+      if (spec.option.choices !== undefined && !spec.option.choices.includes(value)) {
+        return undefined;
+      }
+      options[spec.name] = value;
+    }
+    given.add(spec.name);
+  }
+  for (const spec of specs) {
+    if (given.has(spec.name) && spec.option.conflicts?.some((name) => given.has(name))) {
+      return undefined;
+    }
+  }
+  const required = command.args.filter(([name]) => name.startsWith("<")).length;
+  if (args.length < required || args.length > command.args.length) return undefined;
+  return { name, args: command.args.map((_, index) => args[index]), options };
+}
+
+/**
+ * The argument parser, built from {@link COMMANDS}: loaded only for help, usage errors and unusual
+ * command lines. `onCommand` gets each parsed command line.
+ */
+async function buildProgram(onCommand: (line: CommandLine) => Promise<void>) {
+  const commander = await import("commander");
+  const program = new commander.Command("ecl")
     .description(DESCRIPTION)
     .version(versionText(), VERSION_FLAGS, VERSION_HELP)
     .helpOption(HELP_FLAGS, HELP_HELP)
@@ -93,114 +286,40 @@ async function buildProgram(setExitCode: (code: number) => void) {
     .configureOutput({
       outputError: (text, write) => write(`ERROR: ${text.replace(/^error: /, "")}`),
     });
-  const command = (name: keyof typeof COMMANDS) => {
-    const spec = COMMANDS[name];
+  for (const [name, spec] of Object.entries(COMMANDS)) {
     const command = program.command(name).description(spec.description);
     for (const [arg, description] of spec.args) command.argument(arg, description);
-    return command;
-  };
-
-  command("master")
-    .option("-v, --verbose", "log every rotation: group, interval, events, duration", false)
-    .action(async (config: string, options: { verbose: boolean }) => {
-      const { runMaster } = await import("./lib/commands/master.ts");
-      setExitCode(await runMaster({ config, verbose: options.verbose }));
+    for (const option of spec.options) {
+      const added = new commander.Option(option.flags, option.description);
+      if (option.choices !== undefined) added.choices(option.choices);
+      if (option.default !== undefined) added.default(option.default);
+      if (option.conflicts !== undefined) added.conflicts([...option.conflicts]);
+      command.addOption(added);
+    }
+    command.action(async (...values: unknown[]) => {
+      const args = values.slice(0, spec.args.length) as (string | undefined)[];
+      await onCommand({ name, args, options: values[spec.args.length] as OptionValues });
     });
+  }
+  return { program, CommanderError: commander.CommanderError };
+}
 
-  command("read")
-    .option(
-      "-g, --group <GROUP>",
-      "group to read (required, except with -f prometheus: all groups, and -f munin-suggest)",
-    )
-    .option(
-      "-i, --interval <INTERVAL>",
-      "interval to read (may be left out when the group has one)",
-    )
-    .addOption(
-      new Option("--last", "the last finished interval (default)").conflicts(["current", "both"]),
-    )
-    .addOption(new Option("--current", "the current, unfinished interval").conflicts("both"))
-    .option("--both", "both, under Last: and Current: headings")
-    .addOption(
-      new Option("-f, --format <FORMAT>", "output format").choices(READ_FORMATS).default("text"),
-    )
-    .option(
-      "--state <FILE>",
-      "munin formats: file remembering every event ID seen, so that Munin's fields stay stable",
-    )
-    .option(
-      "-w, --watch [SECONDS]",
-      "print again every SECONDS (default: the interval), in place on a terminal",
-    )
-    .action(async (config: string, options: {
-      group?: string;
-      interval?: string;
-      current?: boolean;
-      both?: boolean;
-      format: ReadFormat;
-      state?: string;
-      watch?: string | true;
-    }) => {
-      const which: ReadWhich = options.both ? "both" : options.current ? "current" : "last";
-      const [{ runRead }] = await Promise.all([
-        import("./lib/commands/read.ts"),
-        // --watch keeps reading: it keeps the reconnecting client.
-        options.watch === undefined ? useRespClient() : undefined,
-      ]);
-      setExitCode(
-        await runRead({
-          config,
-          group: options.group,
-          interval: options.interval,
-          which,
-          format: options.format,
-          state: options.state,
-          watch: options.watch,
-        }),
-      );
-    });
+/** commander's `ecl --help` (the reference for {@link topLevelHelp}). */
+export async function commanderHelp(): Promise<string> {
+  const { program } = await buildProgram(() => Promise.resolve());
+  return program.helpInformation();
+}
 
-  command("log")
-    .option("--stdin", "log every line of standard input: EVENT or EVENT COUNT", false)
-    .action(
-      async (
-        config: string,
-        group: string,
-        event: string | undefined,
-        count: string | undefined,
-        options: { stdin: boolean },
-      ) => {
-        const [{ runLog }] = await Promise.all([
-          import("./lib/commands/log.ts"),
-          // --stdin may run for long: it keeps the reconnecting client.
-          options.stdin ? undefined : useRespClient(),
-        ]);
-        setExitCode(await runLog({ config, group, event, count, stdin: options.stdin }));
-      },
-    );
-
-  command("serve")
-    .option("-l, --listen <HOST:PORT>", "address to listen on", "127.0.0.1:9464")
-    .action(async (config: string, options: { listen: string }) => {
-      const { runServe } = await import("./lib/commands/serve.ts");
-      setExitCode(await runServe({ config, listen: options.listen }));
-    });
-
-  command("status")
-    .addOption(
-      new Option("-f, --format <FORMAT>", "output format").choices(["text", "json"]).default(
-        "text",
-      ),
-    )
-    .action(async (config: string, options: { format: "text" | "json" }) => {
-      const [{ runStatus }] = await Promise.all([
-        import("./lib/commands/status.ts"),
-        useRespClient(),
-      ]);
-      setExitCode(await runStatus({ config, format: options.format }));
-    });
-
-  return program;
+/** Parse `argv` with commander (the reference for {@link quickParse}); throws on a usage error. */
+export async function commanderParse(argv: readonly string[]): Promise<CommandLine | undefined> {
+  let parsed: CommandLine | undefined;
+  const { program } = await buildProgram((line) => {
+    parsed = line;
+    return Promise.resolve();
+  });
+  program.configureOutput({ writeErr: () => {}, writeOut: () => {} });
+  await program.parseAsync(argv, { from: "user" });
+  return parsed;
 }
 
 /** Run the CLI with `args`; returns the exit code. */
@@ -211,20 +330,24 @@ export async function main(args: string[]): Promise<number> {
     return ExitCode.Ok;
   }
   if (args.length === 0 || (args.length === 1 && ["-h", "--help", "help"].includes(args[0]))) {
-    const text = topLevelHelp();
-    console.log(text.trimEnd());
+    console.log(topLevelHelp().trimEnd());
     return args.length === 0 ? ExitCode.Usage : ExitCode.Ok;
   }
   let code: number = ExitCode.Ok;
-  const { CommanderError } = await import("commander");
+  let commanderError: (new (...args: never[]) => Error) | undefined;
   try {
-    const program = await buildProgram((value) => code = value);
+    const line = quickParse(args);
+    if (line !== undefined) return await COMMANDS[line.name].run(line.args, line.options);
+    const { program, CommanderError } = await buildProgram(async (line) => {
+      code = await COMMANDS[line.name].run(line.args, line.options);
+    });
+    commanderError = CommanderError;
     await program.parseAsync(args, { from: "user" });
     return code;
   } catch (error) {
-    if (error instanceof CommanderError) {
+    if (commanderError !== undefined && error instanceof commanderError) {
       // Help and version exit 0; every parse error is a usage error.
-      return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+      return (error as Error & { exitCode: number }).exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     }
     if (isUserError(error)) {
       console.error(`ERROR: ${(error as Error).message}`);
