@@ -1,8 +1,8 @@
 /**
  * The connection the store's commands are written against, and the one place that picks the client
- * behind it: node-redis (lib/node_redis.ts, loaded on first use) for the library and the
- * long-running commands, or ecl's small RESP client (lib/resp.ts) when the CLI's one-shot commands
- * asked for it. Both report errors with the classes below, so the store handles them once.
+ * behind it: ecl's small RESP client (lib/resp.ts) when the CLI asked for it and the server is a
+ * plain one (TCP or TLS), else node-redis (lib/node_redis.ts, loaded on first use): the library,
+ * Sentinel and Cluster. Both report errors with the classes below, so the store handles them once.
  * @module
  */
 import { readFileSync } from "node:fs";
@@ -77,18 +77,18 @@ export const CONNECT_TIMEOUT_MS = 5000;
 export const RECONNECT_MIN_MS = 100;
 export const RECONNECT_MAX_MS = 2000;
 
-let oneShotFactory: ConnectionFactory | undefined;
+let clientFactory: ConnectionFactory | undefined;
 
 /**
  * From now on, stores of this process connect through `factory` when it can serve their config
- * (the CLI's one-shot commands: `ecl read`, `ecl log`, `ecl status`).
+ * (the CLI's commands: lib/resp.ts).
  */
 export function setConnectionFactory(factory: ConnectionFactory | undefined): void {
-  oneShotFactory = factory;
+  clientFactory = factory;
 }
 
 /**
- * The connection for a store: the one-shot client when set and able, else node-redis.
+ * The connection for a store: the factory's when set and able, else node-redis.
  * @throws {ConfigError} when a TLS file cannot be read
  */
 export function openConnection(config: RedisConfig, options: ConnectionOptions): Connection {
@@ -97,7 +97,7 @@ export function openConnection(config: RedisConfig, options: ConnectionOptions):
     cert: readPem(config.tls.certFile, "cert_file"),
     key: readPem(config.tls.keyFile, "key_file"),
   };
-  return oneShotFactory?.(config, options, tls) ??
+  return clientFactory?.(config, options, tls) ??
     new LazyConnection(async () => {
       const { nodeRedisConnection } = await import("./node_redis.ts");
       return nodeRedisConnection(config, options, tls);

@@ -1,8 +1,7 @@
 /**
- * ecl's small Redis client for the CLI's one-shot commands (`ecl read`, `ecl log`, `ecl status`):
- * RESP2 over Deno's own TCP and TLS sockets, a plain server only (Sentinel and Cluster keep
- * node-redis). It starts in a fraction of node-redis's load time and memory. Deno only: the library
- * never loads it.
+ * ecl's small Redis client for the CLI's commands: RESP2 over Deno's own TCP and TLS sockets, a
+ * plain server only (Sentinel and Cluster keep node-redis). It loads in a fraction of node-redis's
+ * time and memory. Deno only: the library never loads it.
  *
  * It connects when asked to (AUTH and SELECT as configured) and pipelines commands on one socket.
  * When an open connection breaks, it fails the commands in flight and, like node-redis, reconnects
@@ -235,6 +234,8 @@ class RespConnection implements Connection {
       }, () => {});
       throw connectError(error, host, port);
     }
+    // Like node-redis: notice a peer that vanished without closing the connection.
+    if ("setKeepAlive" in socket) (socket as Deno.TcpConn).setKeepAlive(true);
     this.#socket = socket;
     this.#read(socket);
     try {
