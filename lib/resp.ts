@@ -49,71 +49,140 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const CR = 13;
 
-/** Encode a command as a RESP array of bulk strings. */
+/** Encode a command as a RESP array of bulk strings (one string, encoded once). */
 export function encodeCommand(args: readonly string[]): Uint8Array {
   let text = `*${args.length}\r\n`;
-  const parts: Uint8Array[] = [];
-  for (const arg of args) {
-    const bytes = encoder.encode(arg);
-    parts.push(encoder.encode(`${text}$${bytes.length}\r\n`), bytes);
-    text = "\r\n";
-  }
-  parts.push(encoder.encode(text));
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  for (const arg of args) text += `$${utf8Length(arg)}\r\n${arg}\r\n`;
+  return encoder.encode(text);
 }
 
-/** No complete reply in the buffer yet. */
-const INCOMPLETE = Symbol("incomplete");
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** How many bytes `TextEncoder` makes of `text` (a lone surrogate becomes U+FFFD, 3 bytes). */
+function utf8Length(text: string): number {
+  if (!NON_ASCII.test(text)) return text.length;
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const low = text.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        bytes += 2; // 2 code units, 4 bytes
+        i++;
+      } else bytes += 2;
+    } else bytes += 2;
+  }
+  return bytes;
+}
 
 /**
- * Parse one reply from `buffer` at `offset`: the reply (an error reply as a {@link ReplyError}) and
- * the offset after it, or {@link INCOMPLETE}.
+ * Reads replies from the bytes of a connection as they arrive. It keeps the arrays it is filling,
+ * so a large reply (an `MGET` of 10,000 keys spans many reads) is parsed once, not again at every
+ * read.
  */
-export function parseReply(
-  buffer: Uint8Array,
-  offset: number,
-): [Reply | ReplyError, number] | typeof INCOMPLETE {
-  const lineEnd = buffer.indexOf(CR, offset);
-  if (lineEnd < 0 || lineEnd + 1 >= buffer.length) return INCOMPLETE;
-  const type = buffer[offset];
-  const line = decoder.decode(buffer.subarray(offset + 1, lineEnd));
-  const next = lineEnd + 2;
-  switch (type) {
-    case 0x2b: // +
-      return [line, next];
-    case 0x2d: // -
-      return [new ReplyError(line), next];
-    case 0x3a: // :
-      return [Number(line), next];
-    case 0x24: { // $
-      const length = Number(line);
-      if (length < 0) return [null, next];
-      if (next + length + 2 > buffer.length) return INCOMPLETE;
-      return [decoder.decode(buffer.subarray(next, next + length)), next + length + 2];
-    }
-    case 0x2a: { // *
-      const length = Number(line);
-      if (length < 0) return [null, next];
-      const items: Reply[] = [];
-      let at = next;
-      for (let i = 0; i < length; i++) {
-        const item = parseReply(buffer, at);
-        if (item === INCOMPLETE) return INCOMPLETE;
-        // An error inside an array (a script's error_reply) stays an error object in the array.
-        items.push(item[0] as Reply);
-        at = item[1];
+export class ReplyReader {
+  #buffer = new Uint8Array(0);
+  /** Arrays being filled, innermost last: their items so far and how many are still to come. */
+  readonly #open: { items: Reply[]; remaining: number }[] = [];
+
+  /** The replies completed by `bytes` (an error reply as a {@link ReplyError}), in order. */
+  feed(bytes: Uint8Array): (Reply | ReplyError)[] {
+    const buffer = this.#buffer.length === 0 ? bytes : concat(this.#buffer, bytes);
+    const replies: (Reply | ReplyError)[] = [];
+    let offset = 0;
+    for (;;) {
+      const lineEnd = buffer.indexOf(CR, offset);
+      if (lineEnd < 0 || lineEnd + 1 >= buffer.length) break;
+      const type = buffer[offset];
+      let next = lineEnd + 2;
+      let value: Reply | ReplyError;
+      switch (type) {
+        case 0x2b: // +
+          value = text(buffer, offset + 1, lineEnd);
+          break;
+        case 0x2d: // -
+          value = new ReplyError(text(buffer, offset + 1, lineEnd));
+          break;
+        case 0x3a: // :
+          value = integer(buffer, offset + 1, lineEnd);
+          break;
+        case 0x24: { // $
+          const length = integer(buffer, offset + 1, lineEnd);
+          if (length < 0) {
+            value = null;
+            break;
+          }
+          if (next + length + 2 > buffer.length) {
+            this.#buffer = buffer.slice(offset);
+            return replies;
+          }
+          value = text(buffer, next, next + length);
+          next += length + 2;
+          break;
+        }
+        case 0x2a: { // *
+          const length = integer(buffer, offset + 1, lineEnd);
+          if (length > 0) {
+            this.#open.push({ items: [], remaining: length });
+            offset = next;
+            continue;
+          }
+          value = length < 0 ? null : [];
+          break;
+        }
+        default:
+          throw new Error(
+            `Protocol error: unexpected reply ${JSON.stringify(text(buffer, offset, lineEnd))}`,
+          );
       }
-      return [items, at];
+      offset = next;
+      // Complete the arrays this value completes; a whole reply goes out.
+      for (;;) {
+        const array = this.#open.at(-1);
+        if (array === undefined) {
+          replies.push(value);
+          break;
+        }
+        // An error inside an array (a script's error_reply) stays an error object in it.
+        array.items.push(value as Reply);
+        if (--array.remaining > 0) break;
+        this.#open.pop();
+        value = array.items;
+      }
     }
-    default:
-      throw new Error(`Protocol error: unexpected reply type ${JSON.stringify(line)}`);
+    this.#buffer = buffer.slice(offset);
+    return replies;
   }
+}
+
+/** The integer written in ASCII in `buffer[start..end)`. */
+function integer(buffer: Uint8Array, start: number, end: number): number {
+  const negative = buffer[start] === 0x2d;
+  let value = 0;
+  for (let i = negative ? start + 1 : start; i < end; i++) {
+    const digit = buffer[i] - 0x30;
+    if (digit < 0 || digit > 9) throw new Error("Protocol error: expected an integer");
+    value = value * 10 + digit;
+  }
+  return negative ? -value : value;
+}
+
+/** `buffer[start..end)` as UTF-8 text; short ASCII (most keys and counts) without a decoder. */
+function text(buffer: Uint8Array, start: number, end: number): string {
+  if (end - start > 64) return decoder.decode(buffer.subarray(start, end));
+  for (let i = start; i < end; i++) {
+    if (buffer[i] >= 0x80) return decoder.decode(buffer.subarray(start, end));
+  }
+  return String.fromCharCode.apply(null, buffer.subarray(start, end) as unknown as number[]);
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(a.length + b.length);
+  joined.set(a);
+  joined.set(b, a.length);
+  return joined;
 }
 
 /** Why a connection attempt failed, in the words node-redis would use. */
@@ -213,17 +282,17 @@ class RespConnection implements Connection {
       if ("handshake" in socket) await (socket as Deno.TlsConn).handshake();
       return socket;
     });
+    // (Not setTimeout: in Deno it loads the Node timers. The signal's timer keeps the process alive
+    // only while the listener is on.)
+    const timeout = AbortSignal.timeout(CONNECT_TIMEOUT_MS);
+    let onTimeout = () => {};
+    const timedOut = new Promise<never>((_, reject) => {
+      onTimeout = () => reject(new Error("Connection timeout"));
+      timeout.addEventListener("abort", onTimeout);
+    });
     let socket: Deno.Conn;
     try {
-      socket = await Promise.race([
-        opened,
-        // (Not setTimeout: in Deno it loads the Node timers and their compatibility layer.)
-        new Promise<never>((_, reject) => {
-          const timeout = AbortSignal.timeout(CONNECT_TIMEOUT_MS);
-          timeout.onabort = () => reject(new Error("Connection timeout"));
-          opened.then(() => timeout.onabort = null, () => timeout.onabort = null);
-        }),
-      ]);
+      socket = await Promise.race([opened, timedOut]);
     } catch (error) {
       connecting.then((late) => {
         try {
@@ -233,9 +302,15 @@ class RespConnection implements Connection {
         }
       }, () => {});
       throw connectError(error, host, port);
+    } finally {
+      timeout.removeEventListener("abort", onTimeout);
     }
-    // Like node-redis: notice a peer that vanished without closing the connection.
-    if ("setKeepAlive" in socket) (socket as Deno.TcpConn).setKeepAlive(true);
+    if ("setKeepAlive" in socket) {
+      // Like node-redis: notice a peer that vanished without closing the connection, and send
+      // each command at once (no Nagle delay for the last segment of a large one).
+      (socket as Deno.TcpConn).setKeepAlive(true);
+      (socket as Deno.TcpConn).setNoDelay(true);
+    }
     this.#socket = socket;
     this.#read(socket);
     try {
@@ -257,27 +332,18 @@ class RespConnection implements Connection {
 
   /** Read replies from `socket` until it closes; they answer the pending commands in order. */
   async #read(socket: Deno.Conn): Promise<void> {
-    let buffer = new Uint8Array(0);
+    const reader = new ReplyReader();
     const chunk = new Uint8Array(64 * 1024);
     try {
       for (;;) {
         const read = await socket.read(chunk);
         if (read === null) throw new Error("Socket closed unexpectedly");
-        const joined = new Uint8Array(buffer.length + read);
-        joined.set(buffer);
-        joined.set(chunk.subarray(0, read), buffer.length);
-        buffer = joined;
-        let offset = 0;
-        for (;;) {
-          const parsed = parseReply(buffer, offset);
-          if (parsed === INCOMPLETE) break;
-          offset = parsed[1];
+        for (const reply of reader.feed(chunk.subarray(0, read))) {
           const pending = this.#pending.shift();
           if (pending === undefined) throw new Error("Protocol error: a reply nobody asked for");
-          if (parsed[0] instanceof ReplyError) pending.reject(parsed[0]);
-          else pending.resolve(parsed[0]);
+          if (reply instanceof ReplyError) pending.reject(reply);
+          else pending.resolve(reply);
         }
-        buffer = buffer.subarray(offset);
         if (this.#pending.length === 0) this.#drained?.();
       }
     } catch (error) {
