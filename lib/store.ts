@@ -2,17 +2,13 @@
  * The one Redis connection of a logger, master or reader, and every command ecl sends through it:
  * batches, rotations and reads as each group's layout (`layouts/`) shapes them, and the master
  * lease. Every failure leaves here as one kind of {@link RedisError}, worded in one place. The
- * client itself is built by `client.ts`.
+ * client behind it is picked by `connection.ts`.
  * @module
  */
-// Full npm: specifiers (here, in client.ts and in config.ts), so that mod.ts imported by path or
-// URL needs no import map; the Node build (npm/) rewrites them to the bare names.
-// deno-lint-ignore no-import-prefix
-import { ClientClosedError, ClientOfflineError, ErrorReply } from "npm:@redis/client@^5";
 import { createHash } from "node:crypto";
 import type { GroupConfig, IntervalConfig } from "./config.ts";
 import { redisAddress, type RedisConfig } from "./redis_config.ts";
-import { type Client, type Connection, createRedisClient } from "./client.ts";
+import { type Connection, NotSentError, openConnection, ReplyError } from "./connection.ts";
 import { RedisError } from "./errors.ts";
 import { MASTER_LEASE_KEY, type Slot } from "./keys.ts";
 import type {
@@ -62,7 +58,6 @@ function sha1(text: string): string {
 export class Store {
   readonly #config: RedisConfig;
   readonly #options: StoreOptions;
-  readonly #client: Client;
   readonly #connection: Connection;
   /** The layout of every group: `python`, with hash-tagged keys on a cluster. */
   readonly #layout: Layout;
@@ -84,12 +79,11 @@ export class Store {
   constructor(config: RedisConfig, options: StoreOptions = {}) {
     this.#config = config;
     this.#options = options;
-    this.#client = createRedisClient(config, {
+    this.#connection = openConnection(config, {
       reconnect: options.reconnect ?? true,
       offlineQueue: options.offlineQueue ?? true,
     });
-    this.#connection = this.#client.connection;
-    this.#layout = new PythonLayout(this.#client.cluster ? "cluster" : "plain");
+    this.#layout = new PythonLayout(config.cluster === undefined ? "plain" : "cluster");
     this.#connection.on("error", (error: Error) => this.#onError(error));
     this.#connection.on("ready", () => {
       if (this.#outage) {
@@ -125,7 +119,7 @@ export class Store {
     return new RedisError(`Cannot ${action} Redis at ${this.address}: ${errorText(error)}`, {
       cause: error,
       outcomeUnknown: sent && !wasNotRun(error),
-      refused: error instanceof ErrorReply,
+      refused: error instanceof ReplyError,
     });
   }
 
@@ -177,6 +171,10 @@ export class Store {
       this.#connection.on("error", onError);
       connecting.then(() => {
         if (this.#isReady()) settle();
+        // Connected once, broken since, and not reconnecting: no event will come.
+        else if (!this.#connection.isOpen) {
+          settle(this.#error("connect to", new Error("the connection is closed"), false));
+        }
       }, settle);
     }).finally(() => this.#readyWaiters--);
   }
@@ -195,10 +193,7 @@ export class Store {
     try {
       return await this.#connection.evalSha(sha, { keys, arguments: args });
     } catch (error) {
-      if (!String((error as Error).message).startsWith("NOSCRIPT")) {
-        if (!(error instanceof ErrorReply)) this.#client.onNodeFailure();
-        throw error;
-      }
+      if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
       return await this.#connection.eval(script, { keys, arguments: args });
     }
   }
@@ -337,8 +332,8 @@ export class Store {
  * was never sent. Otherwise the connection broke after sending it and it may have run.
  */
 function wasNotRun(error: unknown): boolean {
-  return error instanceof ErrorReply || error instanceof ClientOfflineError ||
-    error instanceof ClientClosedError || error instanceof RedisError;
+  return error instanceof ReplyError || error instanceof NotSentError ||
+    error instanceof RedisError;
 }
 
 function errorText(error: unknown): string {
