@@ -8,6 +8,7 @@
  */
 import type { RedisConfig } from "./redis_config.ts";
 import { fileErrorText } from "./_message.ts";
+import { readTextFileSync } from "./_runtime.ts";
 import { ConfigError } from "./errors.ts";
 
 /** What the store uses of a Redis client. */
@@ -103,19 +104,6 @@ export function openConnection(config: RedisConfig, options: ConnectionOptions):
       const { nodeRedisConnection } = await import("./node_redis.ts");
       return nodeRedisConnection(config, options, tls);
     });
-}
-
-/**
- * Read a text file synchronously in Deno or Node, without importing `node:fs` up front: in Deno that
- * import loads the Node compatibility layer (~10 MiB, ~10 ms) for every command.
- */
-function readTextFileSync(file: string): string {
-  const deno = (globalThis as { Deno?: { readTextFileSync(path: string): string } }).Deno;
-  if (deno !== undefined) return deno.readTextFileSync(file);
-  const node = globalThis as unknown as {
-    process: { getBuiltinModule(id: "node:fs"): typeof import("node:fs") };
-  };
-  return node.process.getBuiltinModule("node:fs").readFileSync(file, "utf8");
 }
 
 function readPem(file: string | undefined, key: string): string | undefined {

@@ -40,15 +40,21 @@ Deno.test("hostPort() puts IPv6 addresses in brackets", () => {
   assert.equal(hostPort("fe80::1%eth0", 80), "[fe80::1%eth0]:80");
 });
 
-Deno.test("fileErrorText() words a missing file and a denied one, else the message", async () => {
+Deno.test("fileErrorText() words a missing file, a denied one and a directory, else the message", async () => {
   const missing = await Deno.readTextFile("/nonexistent/ecl").catch((error) => error);
   assert.equal(fileErrorText(missing), "no such file");
+  const directory = await Deno.readTextFile("/").catch((error) => error);
+  assert.equal(fileErrorText(directory), "is a directory");
   assert.equal(fileErrorText(Object.assign(new Error("x"), { code: "ENOENT" })), "no such file");
   assert.equal(
     fileErrorText(Object.assign(new Error("EACCES: x"), { code: "EACCES" })),
     "permission denied",
   );
   assert.equal(fileErrorText(new Error("Is a directory")), "Is a directory");
+  assert.equal(
+    fileErrorText(Object.assign(new Error("EISDIR: x"), { code: "EISDIR" })),
+    "is a directory",
+  );
   assert.equal(fileErrorText("odd"), "odd");
   assert.equal(fileErrorText(null), "null");
 });
