@@ -5,7 +5,6 @@
  * client behind it is picked by `connection.ts`.
  * @module
  */
-import { createHash } from "node:crypto";
 import type { GroupConfig, IntervalConfig } from "./config.ts";
 import { redisAddress, type RedisConfig } from "./redis_config.ts";
 import { type Connection, NotSentError, openConnection, ReplyError } from "./connection.ts";
@@ -50,8 +49,10 @@ export interface StoreOptions {
   onReconnect?: (message: string) => void;
 }
 
-function sha1(text: string): string {
-  return createHash("sha1").update(text).digest("hex");
+/** The SHA-1 of `text` in hex, as `EVALSHA` names a script (Web Crypto: no Node module to load). */
+async function sha1(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 /** A Redis connection with ecl's commands. Connects on first use; `close()` releases it. */
@@ -61,8 +62,8 @@ export class Store {
   readonly #connection: Connection;
   /** The layout of every group: `python`, with hash-tagged keys on a cluster. */
   readonly #layout: Layout;
-  /** Script text → SHA1, for `EVALSHA`. */
-  readonly #shas = new Map<string, string>();
+  /** Script text → its SHA-1, for `EVALSHA` (computed at the script's first use). */
+  readonly #shas = new Map<string, Promise<string>>();
   /** What layouts send through. */
   readonly #commands: Commands = {
     run: (script, keys, args) => this.#run(script, keys, args),
@@ -191,7 +192,8 @@ export class Store {
     }
     await this.connect();
     try {
-      return await this.#connection.evalSha(sha, { keys, arguments: args });
+      // Calls for one script resume in the order they were made: a writer's batches keep theirs.
+      return await this.#connection.evalSha(await sha, { keys, arguments: args });
     } catch (error) {
       if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
       return await this.#connection.eval(script, { keys, arguments: args });
