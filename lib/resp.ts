@@ -23,6 +23,7 @@ import {
   type TlsPems,
 } from "./connection.ts";
 import { backoffMs } from "./_timer.ts";
+import { withTimeout } from "./_timeout.ts";
 
 /** Route the connections of every store made from now on through this client, where it can. */
 export function useRespConnections(): void {
@@ -282,17 +283,10 @@ class RespConnection implements Connection {
       if ("handshake" in socket) await (socket as Deno.TlsConn).handshake();
       return socket;
     });
-    // (Not setTimeout: in Deno it loads the Node timers. The signal's timer keeps the process alive
-    // only while the listener is on.)
-    const timeout = AbortSignal.timeout(CONNECT_TIMEOUT_MS);
-    let onTimeout = () => {};
-    const timedOut = new Promise<never>((_, reject) => {
-      onTimeout = () => reject(new Error("Connection timeout"));
-      timeout.addEventListener("abort", onTimeout);
-    });
-    let socket: Deno.Conn;
+    let socket: Deno.Conn | undefined;
     try {
-      socket = await Promise.race([opened, timedOut]);
+      socket = await withTimeout(opened, CONNECT_TIMEOUT_MS, undefined);
+      if (socket === undefined) throw new Error("Connection timeout");
     } catch (error) {
       connecting.then((late) => {
         try {
@@ -302,8 +296,6 @@ class RespConnection implements Connection {
         }
       }, () => {});
       throw connectError(error, host, port);
-    } finally {
-      timeout.removeEventListener("abort", onTimeout);
     }
     if ("setKeepAlive" in socket) {
       // Like node-redis: notice a peer that vanished without closing the connection, and send
