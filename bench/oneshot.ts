@@ -2,7 +2,10 @@
  * Workload 6: one-shot CLI commands — `ecl read` (4 events), `ecl log`, `ecl status`,
  * `ecl --version`, `ecl --help` — from a warm cache, each as a ratio to `deno run` of an empty
  * program (started the same way: with or without deno.json) measured right after it (alternating,
- * so both see the same load; the median of the ratios is reported), and their peak memory (`/usr/bin/time`'s maximum resident set size).
+ * so both see the same load; the median of the ratios is reported), and their peak memory
+ * (`/usr/bin/time`'s maximum resident set size). The ratio is of CPU time (user + system, all
+ * threads: `perf stat`'s task-clock), which other processes on a loaded machine barely change; of
+ * wall time when `perf` is not installed.
  * Started from the CLI bundle the binaries are built from (`deno task bundle`, dist/ecl.js,
  * rebuilt first; run like a binary, without deno.json) and from source (`deno run -A cli.ts`).
  * The output of `read` and `status` and the count written by `log` are checked.
@@ -28,13 +31,19 @@ const INTERVAL = "1h";
 const EMPTY = new URL("./_empty.ts", import.meta.url).pathname;
 /** GNU time: the child's maximum resident set size (`%M`, KiB). */
 const TIME = "/usr/bin/time";
-const hasTime = (() => {
+/** `perf stat -e task-clock`: the CPU time of the child and its threads, in ms (not ticks). */
+const PERF = "/usr/bin/perf";
+
+function isFile(path: string): boolean {
   try {
-    return Deno.statSync(TIME).isFile;
+    return Deno.statSync(path).isFile;
   } catch {
     return false;
   }
-})();
+}
+
+const hasTime = isFile(TIME);
+const hasPerf = isFile(PERF);
 
 /** How the CLI is started: the bundle the binaries are built from, or cli.ts from source. */
 type Entry = "bundle" | "source";
@@ -49,7 +58,10 @@ async function cli(entry: Entry): Promise<string[]> {
 }
 
 interface Output {
+  /** Wall time from spawn to exit. */
   readonly seconds: number;
+  /** CPU time (user + system, all threads), when perf is installed. */
+  readonly cpuSeconds: number | undefined;
   /** Peak resident memory (MiB), when /usr/bin/time is installed. */
   readonly peakMiB: number | undefined;
   readonly code: number;
@@ -57,21 +69,33 @@ interface Output {
   readonly stderr: string;
 }
 
-/** Run `deno run -A ARGS` from the repository root; times it from spawn to exit. */
+/** `perf stat -x,` output: the task-clock line's first field, in ms. */
+function taskClockSeconds(text: string): number | undefined {
+  const line = text.split("\n").find((line) => line.includes(",task-clock,"));
+  const ms = Number(line?.split(",")[0]);
+  return line !== undefined && Number.isFinite(ms) ? ms / 1000 : undefined;
+}
+
+/**
+ * Run `deno run -A ARGS` from the repository root; times it from spawn to exit, and measures its
+ * CPU time (perf) and peak memory (GNU time) when those are installed.
+ */
 async function denoRun(args: string[]): Promise<Output> {
-  const deno = [Deno.execPath(), "run", "-A", ...args];
+  let command = [Deno.execPath(), "run", "-A", ...args];
   const peakFile = hasTime ? await Deno.makeTempFile({ prefix: "ecl-bench-peak-" }) : undefined;
+  const cpuFile = hasPerf ? await Deno.makeTempFile({ prefix: "ecl-bench-cpu-" }) : undefined;
+  if (peakFile !== undefined) command = [TIME, "-f", "%M", "-o", peakFile, ...command];
+  if (cpuFile !== undefined) {
+    command = [PERF, "stat", "-x,", "-e", "task-clock", "-o", cpuFile, "--", ...command];
+  }
   try {
     const started = performance.now();
-    const output = await new Deno.Command(
-      peakFile === undefined ? deno[0] : TIME,
-      {
-        args: peakFile === undefined ? deno.slice(1) : ["-f", "%M", "-o", peakFile, ...deno],
-        cwd: ROOT,
-        env: childEnv(),
-        stdin: "null",
-      },
-    ).output();
+    const output = await new Deno.Command(command[0], {
+      args: command.slice(1),
+      cwd: ROOT,
+      env: childEnv(),
+      stdin: "null",
+    }).output();
     const seconds = (performance.now() - started) / 1000;
     const decoder = new TextDecoder();
     const kib = peakFile === undefined
@@ -79,6 +103,9 @@ async function denoRun(args: string[]): Promise<Output> {
       : Number((await Deno.readTextFile(peakFile)).trim().split("\n").pop());
     return {
       seconds,
+      cpuSeconds: cpuFile === undefined
+        ? undefined
+        : taskClockSeconds(await Deno.readTextFile(cpuFile)),
       peakMiB: Number.isFinite(kib) ? kib / 1024 : undefined,
       code: output.code,
       stdout: decoder.decode(output.stdout),
@@ -86,6 +113,7 @@ async function denoRun(args: string[]): Promise<Output> {
     };
   } finally {
     if (peakFile !== undefined) await Deno.remove(peakFile);
+    if (cpuFile !== undefined) await Deno.remove(cpuFile);
   }
 }
 
@@ -198,18 +226,29 @@ async function bareSeconds(): Promise<Sample> {
   return { value: output.seconds, errors };
 }
 
+async function bareCpuSeconds(): Promise<Sample> {
+  const { output, errors } = await bare();
+  return { value: output.cpuSeconds ?? NaN, errors };
+}
+
 function notesOf(output: Output): string[] {
   return output.stderr.trim() === "" ? [] : [output.stderr.trim()];
 }
 
-/** One run: the command, then an empty `deno run`; the ratio of their wall times. */
+/** One run: the command, then an empty `deno run`; the ratio of their CPU (else wall) times. */
 async function ratio(context: BenchContext, command: Command, entry: Entry): Promise<Sample> {
   const measured = await command(context, entry);
   const baseline = await bare(entry);
+  const cpu = measured.output.cpuSeconds !== undefined && baseline.output.cpuSeconds !== undefined;
   return {
-    value: measured.output.seconds / baseline.output.seconds,
+    value: cpu
+      ? measured.output.cpuSeconds! / baseline.output.cpuSeconds!
+      : measured.output.seconds / baseline.output.seconds,
     errors: [...measured.errors, ...baseline.errors],
-    notes: notesOf(measured.output),
+    notes: [
+      ...notesOf(measured.output),
+      ...(cpu ? [] : [`wall time: CPU time needs ${PERF} (Debian package linux-perf)`]),
+    ],
   };
 }
 
@@ -223,7 +262,7 @@ async function peak(context: BenchContext, command: Command, entry: Entry): Prom
   };
 }
 
-/** The row of `command` started from `entry`: wall time ÷ empty `deno run`, or peak memory. */
+/** The row of `command` started from `entry`: CPU time ÷ empty `deno run`, or peak memory. */
 function row(
   name: string,
   title: string,
@@ -259,17 +298,17 @@ const PYTHON = "Python ecl_reader 3.5×";
 export const workloads: Workload[] = [
   row(
     "cli-read",
-    "6 ecl read (bundle) ÷ empty deno run",
+    "6 ecl read (bundle) ÷ empty deno run (CPU)",
     read,
     "bundle",
     "ratio",
     BUNDLE_RATIO,
     PYTHON,
   ),
-  row("cli-log", "6 ecl log (bundle) ÷ empty deno run", log, "bundle", "ratio", BUNDLE_RATIO),
+  row("cli-log", "6 ecl log (bundle) ÷ empty deno run (CPU)", log, "bundle", "ratio", BUNDLE_RATIO),
   row(
     "cli-status",
-    "6 ecl status (bundle) ÷ empty deno run",
+    "6 ecl status (bundle) ÷ empty deno run (CPU)",
     status,
     "bundle",
     "ratio",
@@ -277,7 +316,7 @@ export const workloads: Workload[] = [
   ),
   row(
     "cli-version",
-    "6 ecl --version (bundle) ÷ empty deno run",
+    "6 ecl --version (bundle) ÷ empty deno run (CPU)",
     info("--version", VERSION_OUT),
     "bundle",
     "ratio",
@@ -285,7 +324,7 @@ export const workloads: Workload[] = [
   ),
   row(
     "cli-help",
-    "6 ecl --help (bundle) ÷ empty deno run",
+    "6 ecl --help (bundle) ÷ empty deno run (CPU)",
     info("--help", HELP_OUT),
     "bundle",
     "ratio",
@@ -293,7 +332,7 @@ export const workloads: Workload[] = [
   ),
   row(
     "cli-read-source",
-    "6 ecl read (cli.ts) ÷ empty deno run",
+    "6 ecl read (cli.ts) ÷ empty deno run (CPU)",
     read,
     "source",
     "ratio",
@@ -301,7 +340,7 @@ export const workloads: Workload[] = [
   ),
   row(
     "cli-log-source",
-    "6 ecl log (cli.ts) ÷ empty deno run",
+    "6 ecl log (cli.ts) ÷ empty deno run (CPU)",
     log,
     "source",
     "ratio",
@@ -309,7 +348,7 @@ export const workloads: Workload[] = [
   ),
   row(
     "cli-status-source",
-    "6 ecl status (cli.ts) ÷ empty deno run",
+    "6 ecl status (cli.ts) ÷ empty deno run (CPU)",
     status,
     "source",
     "ratio",
@@ -317,7 +356,7 @@ export const workloads: Workload[] = [
   ),
   row(
     "cli-version-source",
-    "6 ecl --version (cli.ts) ÷ empty deno run",
+    "6 ecl --version (cli.ts) ÷ empty deno run (CPU)",
     info("--version", VERSION_OUT),
     "source",
     "ratio",
@@ -355,6 +394,13 @@ export const workloads: Workload[] = [
     reference: "bare deno run 0.05 s",
     warmUp: async () => assertExact(await bareSeconds()),
     run: bareSeconds,
+  },
+  {
+    name: "cli-bare-cpu",
+    title: "6 baseline: deno run -A of an empty program: CPU time (perf)",
+    unit: "s",
+    reference: "—",
+    run: bareCpuSeconds,
   },
   {
     name: "cli-bare-memory",
