@@ -1,6 +1,6 @@
 /**
  * The connection the store's commands are written against, and the one place that picks the client
- * behind it: ecl's small RESP client (`resp.ts`) when the CLI asked for it and the server is a
+ * behind it: ecl's small RESP client (`resp.ts`) when the CLI registered it and the server is a
  * plain one (TCP or TLS), else node-redis (`node_redis.ts`, loaded on first use): the library,
  * Sentinel and Cluster. Both report errors with the classes below, so the store handles them once.
  * The TLS files of `redis.tls` are read here, for either client.
@@ -55,12 +55,12 @@ export interface TlsPems {
   readonly key: string | undefined;
 }
 
-/** Makes the connection for a Redis config, or `undefined` when it cannot serve that config. */
+/** Makes the connection for a Redis config of a plain server (see {@link openConnection}). */
 export type ConnectionFactory = (
   config: RedisConfig,
   options: ConnectionOptions,
   tls: TlsPems | undefined,
-) => Connection | undefined;
+) => Connection;
 
 /** Redis answered a command with an error reply; the message is Redis's own. */
 export class ReplyError extends Error {
@@ -82,15 +82,17 @@ export const RECONNECT_MAX_MS = 2000;
 let clientFactory: ConnectionFactory | undefined;
 
 /**
- * From now on, stores of this process connect through `factory` when it can serve their config
- * (the CLI's commands: lib/resp.ts).
+ * From now on, stores of this process connect to a plain server through `factory` (the CLI's
+ * commands: `resp.ts`, which the library never loads); `undefined`: node-redis again.
  */
 export function setConnectionFactory(factory: ConnectionFactory | undefined): void {
   clientFactory = factory;
 }
 
 /**
- * The connection for a store: the factory's when set and able, else node-redis.
+ * The connection for a store: the registered factory's for a plain server (one host, TCP or TLS
+ * with verification), else node-redis: Sentinel and Cluster need it, and Deno's TLS cannot skip
+ * verification for one connection (node-redis can).
  * @throws {ConfigError} when a TLS file cannot be read
  */
 export function openConnection(config: RedisConfig, options: ConnectionOptions): Connection {
@@ -99,11 +101,13 @@ export function openConnection(config: RedisConfig, options: ConnectionOptions):
     cert: readPem(config.tls.certFile, "cert_file"),
     key: readPem(config.tls.keyFile, "key_file"),
   };
-  return clientFactory?.(config, options, tls) ??
-    new LazyConnection(async () => {
-      const { nodeRedisConnection } = await import("./node_redis.ts");
-      return nodeRedisConnection(config, options, tls);
-    });
+  const plain = config.sentinel === undefined && config.cluster === undefined &&
+    config.tls?.rejectUnauthorized !== false;
+  if (plain && clientFactory !== undefined) return clientFactory(config, options, tls);
+  return new LazyConnection(async () => {
+    const { nodeRedisConnection } = await import("./node_redis.ts");
+    return nodeRedisConnection(config, options, tls);
+  });
 }
 
 function readPem(file: string | undefined, key: string): string | undefined {

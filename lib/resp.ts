@@ -25,15 +25,12 @@ import {
 import { backoffMs } from "./_timer.ts";
 import { withTimeout } from "./_timeout.ts";
 
-/** Route the connections of every store made from now on through this client, where it can. */
+/**
+ * Connect every store made from now on to a plain server through this client (`connection.ts`
+ * decides which configs that is).
+ */
 export function useRespConnections(): void {
-  setConnectionFactory((config, options, tls) =>
-    config.sentinel !== undefined || config.cluster !== undefined ||
-      // Deno's TLS cannot skip verification per connection: node-redis can.
-      config.tls?.rejectUnauthorized === false
-      ? undefined
-      : new RespConnection(config, options, tls)
-  );
+  setConnectionFactory((config, options, tls) => new RespConnection(config, options, tls));
 }
 
 /** A reply: string, integer, `null`, or an array of replies. */
