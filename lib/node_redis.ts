@@ -33,26 +33,11 @@ import { backoffMs } from "./_timer.ts";
 import { rediscoverSlots } from "./_cluster_slots.ts";
 
 /**
- * What ecl calls on a node-redis client: plain, Sentinel and cluster clients all have it.
- * (Typed here, so that the differently typed clients are used through one surface.)
+ * What ecl calls on a node-redis client: plain, Sentinel and cluster clients all have it. (Typed
+ * here, so that the differently typed clients are used through one surface.) A cluster client has
+ * no `isReady`: there, open means ready.
  */
-interface NodeClient {
-  /** Not on a cluster client: there, open means ready. */
-  readonly isReady?: boolean;
-  readonly isOpen: boolean;
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
-  connect(): Promise<unknown>;
-  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  mGet(keys: string[]): Promise<(string | null)[]>;
-  scan(
-    cursor: string,
-    options: { MATCH: string; COUNT: number },
-  ): Promise<{ cursor: string; keys: string[] }>;
-  close(): Promise<unknown>;
-  destroy(): unknown;
-}
+type NodeClient = Omit<Connection, "isReady"> & { readonly isReady?: boolean };
 
 /** node-redis's errors as ecl's: an error reply, or a command that was not sent. */
 function translate(error: unknown): unknown {
