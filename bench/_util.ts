@@ -88,11 +88,11 @@ export interface BenchContext {
 }
 
 /** How a measured value reads and which way is better. */
-export type Unit = "rate" | "ms" | "s" | "bytes" | "%";
+export type Unit = "rate" | "ms" | "s" | "bytes" | "MiB" | "%" | "x";
 
 /** A goal for the median. */
 export interface Target {
-  /** The goal, in the workload's unit (events/s, ms, s, bytes, percent). */
+  /** The goal, in the workload's unit (events/s, ms, s, bytes, MiB, percent, ratio). */
   readonly value: number;
   /** Whether more (rates) or less (times) is better. */
   readonly better: "higher" | "lower";
@@ -262,6 +262,11 @@ export function formatValue(value: number | undefined, unit: Unit): string {
       return `${value.toFixed(3)} s`;
     case "bytes":
       return `${value.toFixed(0)} B`;
+    case "MiB":
+      return `${value.toFixed(1)} MiB`;
+    case "x":
+      // A ratio to a baseline measured in the same run.
+      return `${value.toFixed(2)}×`;
     case "%":
       return `${value.toFixed(value >= 10 ? 1 : 2)} %`;
   }

@@ -1,14 +1,20 @@
 /**
- * Workload 6: wall time of one-shot CLI commands, `ecl read …` and `ecl log …` (4 events), from a
- * warm cache: run from the CLI bundle that the binaries are compiled from (`deno task bundle`,
- * dist/ecl.js, rebuilt first; run like a binary, without deno.json), and from source
- * (`deno run -A cli.ts`); and, as the baseline, `deno run` of an empty program. The output of
- * `read` and the count written by `log` are checked.
+ * Workload 6: one-shot CLI commands — `ecl read` (4 events), `ecl log`, `ecl status`,
+ * `ecl --version`, `ecl --help` — from a warm cache, each as a ratio to `deno run` of an empty
+ * program (started the same way: with or without deno.json) measured right after it (alternating,
+ * so both see the same load; the median of the ratios is reported), and their peak memory
+ * (`/usr/bin/time`'s maximum resident set size). The ratio is of CPU time (user + system, all
+ * threads: `perf stat`'s task-clock), which other processes on a loaded machine barely change; of
+ * wall time when `perf` is not installed.
+ * Started from the CLI bundle the binaries are built from (`deno task bundle`, dist/ecl.js,
+ * rebuilt first; run like a binary, without deno.json) and from source (`deno run -A cli.ts`).
+ * The output of `read` and `status` and the count written by `log` are checked.
  *
  * Run alone: `deno run -A bench/oneshot.ts [--runs N]`.
  * @module
  */
 import { periodStart } from "../lib/interval.ts";
+import { MASTER_LEASE_KEY } from "../lib/keys.ts";
 import { bundleCli } from "../scripts/bundle.ts";
 import {
   assertExact,
@@ -23,6 +29,21 @@ import {
 const EVENTS = ["req1", "req2", "req3", "error"];
 const INTERVAL = "1h";
 const EMPTY = new URL("./_empty.ts", import.meta.url).pathname;
+/** GNU time: the child's maximum resident set size (`%M`, KiB). */
+const TIME = "/usr/bin/time";
+/** `perf stat -e task-clock`: the CPU time of the child and its threads, in ms (not ticks). */
+const PERF = "/usr/bin/perf";
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+const hasTime = isFile(TIME);
+const hasPerf = isFile(PERF);
 
 /** How the CLI is started: the bundle the binaries are built from, or cli.ts from source. */
 type Entry = "bundle" | "source";
@@ -37,40 +58,74 @@ async function cli(entry: Entry): Promise<string[]> {
 }
 
 interface Output {
+  /** Wall time from spawn to exit. */
   readonly seconds: number;
+  /** CPU time (user + system, all threads), when perf is installed. */
+  readonly cpuSeconds: number | undefined;
+  /** Peak resident memory (MiB), when /usr/bin/time is installed. */
+  readonly peakMiB: number | undefined;
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
 }
 
-/** Run `deno run -A ARGS` from the repository root; times it from spawn to exit. */
+/** `perf stat -x,` output: the task-clock line's first field, in ms. */
+function taskClockSeconds(text: string): number | undefined {
+  const line = text.split("\n").find((line) => line.includes(",task-clock,"));
+  const ms = Number(line?.split(",")[0]);
+  return line !== undefined && Number.isFinite(ms) ? ms / 1000 : undefined;
+}
+
+/**
+ * Run `deno run -A ARGS` from the repository root; times it from spawn to exit, and measures its
+ * CPU time (perf) and peak memory (GNU time) when those are installed.
+ */
 async function denoRun(args: string[]): Promise<Output> {
-  const started = performance.now();
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...args],
-    cwd: ROOT,
-    env: childEnv(),
-    stdin: "null",
-  }).output();
-  const seconds = (performance.now() - started) / 1000;
-  const decoder = new TextDecoder();
-  return {
-    seconds,
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  let command = [Deno.execPath(), "run", "-A", ...args];
+  const peakFile = hasTime ? await Deno.makeTempFile({ prefix: "ecl-bench-peak-" }) : undefined;
+  const cpuFile = hasPerf ? await Deno.makeTempFile({ prefix: "ecl-bench-cpu-" }) : undefined;
+  if (peakFile !== undefined) command = [TIME, "-f", "%M", "-o", peakFile, ...command];
+  if (cpuFile !== undefined) {
+    command = [PERF, "stat", "-x,", "-e", "task-clock", "-o", cpuFile, "--", ...command];
+  }
+  try {
+    const started = performance.now();
+    const output = await new Deno.Command(command[0], {
+      args: command.slice(1),
+      cwd: ROOT,
+      env: childEnv(),
+      stdin: "null",
+    }).output();
+    const seconds = (performance.now() - started) / 1000;
+    const decoder = new TextDecoder();
+    const kib = peakFile === undefined
+      ? NaN
+      : Number((await Deno.readTextFile(peakFile)).trim().split("\n").pop());
+    return {
+      seconds,
+      cpuSeconds: cpuFile === undefined
+        ? undefined
+        : taskClockSeconds(await Deno.readTextFile(cpuFile)),
+      peakMiB: Number.isFinite(kib) ? kib / 1024 : undefined,
+      code: output.code,
+      stdout: decoder.decode(output.stdout),
+      stderr: decoder.decode(output.stderr),
+    };
+  } finally {
+    if (peakFile !== undefined) await Deno.remove(peakFile);
+    if (cpuFile !== undefined) await Deno.remove(cpuFile);
+  }
 }
 
 /** Write a config for the bench's Redis with groups `r` (read) and `l` (log); returns its path. */
-async function writeConfig(context: BenchContext): Promise<string> {
+async function writeConfig(context: BenchContext, groups: "r" | "rl"): Promise<string> {
   const path = await Deno.makeTempFile({ prefix: "ecl-bench-", suffix: ".yml" });
   const events = `[${EVENTS.join(", ")}]`;
   await Deno.writeTextFile(
     path,
     `redis:\n  host: 127.0.0.1\n  port: ${context.redis.port}\ngroups:\n` +
       `  r:\n    events: ${events}\n    intervals: [${INTERVAL}]\n` +
-      `  l:\n    events: ${events}\n    intervals: [1m, ${INTERVAL}]\n`,
+      (groups === "rl" ? `  l:\n    events: ${events}\n    intervals: [1m, ${INTERVAL}]\n` : ""),
   );
   return path;
 }
@@ -79,17 +134,30 @@ function problem(command: string, output: Output): string {
   return `${command} exited with code ${output.code}: ${output.stderr.trim()}`;
 }
 
-/** `ecl read`: 4 counts in `last`, with the span keys a master writes. */
-async function read(context: BenchContext, entry: Entry) {
-  const config = await writeConfig(context);
+/** What one run of a command gives: its output and the problems found in it. */
+interface Checked {
+  readonly output: Output;
+  readonly errors: string[];
+}
+
+/** A one-shot command: sets Redis up, runs the CLI, checks what it did. */
+type Command = (context: BenchContext, entry: Entry) => Promise<Checked>;
+
+/** `r`'s 1 h interval rotated on time: 4 counts in `last`. */
+async function writeRotated(context: BenchContext): Promise<void> {
+  const current = periodStart(Date.now() / 1000, 3600);
+  await context.raw.mSet([
+    [`r:${INTERVAL}:cur:@ts`, String(current)],
+    [`r:${INTERVAL}:last:@ts`, String(current - 3600)],
+    ...EVENTS.map((event, i): [string, string] => [`r:${INTERVAL}:last:${event}`, String(i + 1)]),
+  ]);
+}
+
+/** `ecl read`: the 4 counts in `last`. */
+const read: Command = async (context, entry) => {
+  const config = await writeConfig(context, "rl");
   try {
-    const now = Date.now() / 1000;
-    const current = periodStart(now, 3600);
-    await context.raw.mSet([
-      [`r:${INTERVAL}:cur:@ts`, String(current)],
-      [`r:${INTERVAL}:last:@ts`, String(current - 3600)],
-      ...EVENTS.map((event, i): [string, string] => [`r:${INTERVAL}:last:${event}`, String(i + 1)]),
-    ]);
+    await writeRotated(context);
     const output = await denoRun([...await cli(entry), "read", config, "-g", "r", "-i", INTERVAL]);
     const expected = EVENTS.map((event, i) => `${event}:${i + 1}`).sort().join("\n") + "\n";
     const errors = output.code !== 0
@@ -97,83 +165,252 @@ async function read(context: BenchContext, entry: Entry) {
       : output.stdout !== expected
       ? [`ecl read printed ${JSON.stringify(output.stdout)}, expected ${JSON.stringify(expected)}`]
       : [];
-    const notes = output.stderr.trim() === "" ? [] : [`ecl read: ${output.stderr.trim()}`];
-    return { value: output.seconds, errors, notes };
+    return { output, errors };
   } finally {
     await Deno.remove(config);
   }
-}
+};
 
 /** `ecl log CONFIG l req2 3`: the count must be in `cur` of both intervals. */
-async function log(context: BenchContext, entry: Entry) {
-  const config = await writeConfig(context);
+const log: Command = async (context, entry) => {
+  const config = await writeConfig(context, "rl");
   try {
+    await context.raw.del([`l:1m:cur:req2`, `l:${INTERVAL}:cur:req2`]);
     const output = await denoRun([...await cli(entry), "log", config, "l", "req2", "3"]);
     const errors = output.code !== 0 ? [problem("ecl log", output)] : [];
     const values = await context.raw.mGet([`l:1m:cur:req2`, `l:${INTERVAL}:cur:req2`]);
     if (values.some((value) => value !== "3")) {
       errors.push(`after ecl log, l:*:cur:req2 = ${values.join(", ")}, expected 3`);
     }
-    const notes = output.stderr.trim() === "" ? [] : [`ecl log: ${output.stderr.trim()}`];
-    return { value: output.seconds, errors, notes };
+    return { output, errors };
   } finally {
     await Deno.remove(config);
   }
-}
+};
 
-async function bare() {
-  const output = await denoRun([EMPTY]);
-  return { value: output.seconds, errors: output.code === 0 ? [] : [problem("deno run", output)] };
-}
+/** `ecl status`: OK, with a master holding the lease and `r` rotated on time. */
+const status: Command = async (context, entry) => {
+  const config = await writeConfig(context, "r");
+  try {
+    await writeRotated(context);
+    await context.raw.pSetEx(MASTER_LEASE_KEY, 60_000, "bench-master");
+    const output = await denoRun([...await cli(entry), "status", config]);
+    const errors = output.code !== 0 || !output.stdout.startsWith("ECL OK")
+      ? [`${problem("ecl status", output)}; printed ${JSON.stringify(output.stdout)}`]
+      : [];
+    return { output, errors };
+  } finally {
+    await Deno.remove(config);
+  }
+};
 
-/** A one-shot workload: `command` started from `entry`, with the target when it is given. */
-function oneShot(
-  name: string,
-  title: string,
-  command: (context: BenchContext, entry: Entry) => Promise<Sample>,
-  entry: Entry,
-  target?: Workload["target"],
-  reference = "—",
-): Workload {
-  return {
-    name,
-    title,
-    unit: "s",
-    target,
-    reference,
-    warmUp: async (context) => assertExact(await command(context, entry)),
-    run: (context) => command(context, entry),
+/** `ecl --version` or `ecl --help`: exit 0 and the expected first word. */
+function info(flag: "--version" | "--help", expected: RegExp): Command {
+  return async (_context, entry) => {
+    const output = await denoRun([...await cli(entry), flag]);
+    const errors = output.code !== 0 || !expected.test(output.stdout)
+      ? [`${problem(`ecl ${flag}`, output)}; printed ${JSON.stringify(output.stdout)}`]
+      : [];
+    return { output, errors };
   };
 }
 
-const TARGET = { value: 0.15, better: "lower" } as const;
+/** `deno run` of an empty program, like `entry` is run: the bundle without deno.json. */
+async function bare(entry: Entry = "source"): Promise<Checked> {
+  const output = await denoRun(entry === "bundle" ? ["--no-config", EMPTY] : [EMPTY]);
+  return { output, errors: output.code === 0 ? [] : [problem("deno run", output)] };
+}
+
+async function bareSeconds(): Promise<Sample> {
+  const { output, errors } = await bare();
+  return { value: output.seconds, errors };
+}
+
+async function bareCpuSeconds(): Promise<Sample> {
+  const { output, errors } = await bare();
+  return { value: output.cpuSeconds ?? NaN, errors };
+}
+
+function notesOf(output: Output): string[] {
+  return output.stderr.trim() === "" ? [] : [output.stderr.trim()];
+}
+
+/** One run: the command, then an empty `deno run`; the ratio of their CPU (else wall) times. */
+async function ratio(context: BenchContext, command: Command, entry: Entry): Promise<Sample> {
+  const measured = await command(context, entry);
+  const baseline = await bare(entry);
+  const cpu = measured.output.cpuSeconds !== undefined && baseline.output.cpuSeconds !== undefined;
+  return {
+    value: cpu
+      ? measured.output.cpuSeconds! / baseline.output.cpuSeconds!
+      : measured.output.seconds / baseline.output.seconds,
+    errors: [...measured.errors, ...baseline.errors],
+    notes: [
+      ...notesOf(measured.output),
+      ...(cpu ? [] : [`wall time: CPU time needs ${PERF} (Debian package linux-perf)`]),
+    ],
+  };
+}
+
+/** One run: the command's peak memory. */
+async function peak(context: BenchContext, command: Command, entry: Entry): Promise<Sample> {
+  const { output, errors } = await command(context, entry);
+  return {
+    value: output.peakMiB ?? NaN,
+    errors,
+    notes: hasTime ? notesOf(output) : [`peak memory needs ${TIME} (Debian package time)`],
+  };
+}
+
+/** The row of `command` started from `entry`: CPU time ÷ empty `deno run`, or peak memory. */
+function row(
+  name: string,
+  title: string,
+  command: Command,
+  entry: Entry,
+  measure: "ratio" | "memory",
+  target?: number,
+  reference = "—",
+): Workload {
+  const run = (context: BenchContext) =>
+    measure === "ratio" ? ratio(context, command, entry) : peak(context, command, entry);
+  return {
+    name,
+    title,
+    unit: measure === "ratio" ? "x" : "MiB",
+    target: target === undefined ? undefined : { value: target, better: "lower" },
+    reference,
+    warmUp: async (context) => assertExact(await run(context)),
+    run,
+  };
+}
+
+const VERSION_OUT = /^ecl \d/;
+const HELP_OUT = /^Usage: ecl /;
+/** Targets (issue 14): ratios to the empty `deno run` of the same run, and peak memory. */
+const BUNDLE_RATIO = 1.75;
+const SOURCE_RATIO = 2.8;
+const INFO_RATIO = 1.3;
+const PEAK_MIB = 40;
+const PYTHON = "Python ecl_reader 3.5×";
 
 /** The workloads. */
 export const workloads: Workload[] = [
-  oneShot(
+  row(
     "cli-read",
-    "6 ecl read, 4 events: the bundle the binaries run (deno run dist/ecl.js read)",
+    "6 ecl read (bundle) ÷ empty deno run (CPU)",
     read,
     "bundle",
-    TARGET,
-    "Python ecl_reader 0.28 s",
+    "ratio",
+    BUNDLE_RATIO,
+    PYTHON,
   ),
-  oneShot(
-    "cli-log",
-    "6 ecl log: the bundle the binaries run (deno run dist/ecl.js log)",
-    log,
+  row("cli-log", "6 ecl log (bundle) ÷ empty deno run (CPU)", log, "bundle", "ratio", BUNDLE_RATIO),
+  row(
+    "cli-status",
+    "6 ecl status (bundle) ÷ empty deno run (CPU)",
+    status,
     "bundle",
-    TARGET,
+    "ratio",
+    BUNDLE_RATIO,
   ),
-  oneShot("cli-read-source", "6 ecl read from source (deno run -A cli.ts read)", read, "source"),
-  oneShot("cli-log-source", "6 ecl log from source (deno run -A cli.ts log)", log, "source"),
+  row(
+    "cli-version",
+    "6 ecl --version (bundle) ÷ empty deno run (CPU)",
+    info("--version", VERSION_OUT),
+    "bundle",
+    "ratio",
+    INFO_RATIO,
+  ),
+  row(
+    "cli-help",
+    "6 ecl --help (bundle) ÷ empty deno run (CPU)",
+    info("--help", HELP_OUT),
+    "bundle",
+    "ratio",
+    INFO_RATIO,
+  ),
+  row(
+    "cli-read-source",
+    "6 ecl read (cli.ts) ÷ empty deno run (CPU)",
+    read,
+    "source",
+    "ratio",
+    SOURCE_RATIO,
+  ),
+  row(
+    "cli-log-source",
+    "6 ecl log (cli.ts) ÷ empty deno run (CPU)",
+    log,
+    "source",
+    "ratio",
+    SOURCE_RATIO,
+  ),
+  row(
+    "cli-status-source",
+    "6 ecl status (cli.ts) ÷ empty deno run (CPU)",
+    status,
+    "source",
+    "ratio",
+    SOURCE_RATIO,
+  ),
+  row(
+    "cli-version-source",
+    "6 ecl --version (cli.ts) ÷ empty deno run (CPU)",
+    info("--version", VERSION_OUT),
+    "source",
+    "ratio",
+    INFO_RATIO,
+  ),
+  row(
+    "cli-read-memory",
+    "6 ecl read (bundle): peak memory",
+    read,
+    "bundle",
+    "memory",
+    PEAK_MIB,
+    "Python 26.8 MiB",
+  ),
+  row("cli-log-memory", "6 ecl log (bundle): peak memory", log, "bundle", "memory", PEAK_MIB),
+  row(
+    "cli-status-memory",
+    "6 ecl status (bundle): peak memory",
+    status,
+    "bundle",
+    "memory",
+    PEAK_MIB,
+  ),
+  row(
+    "cli-version-memory",
+    "6 ecl --version (bundle): peak memory",
+    info("--version", VERSION_OUT),
+    "bundle",
+    "memory",
+  ),
   {
     name: "cli-bare",
     title: "6 baseline: deno run -A of an empty program",
     unit: "s",
     reference: "bare deno run 0.05 s",
-    warmUp: async () => assertExact(await bare()),
-    run: bare,
+    warmUp: async () => assertExact(await bareSeconds()),
+    run: bareSeconds,
+  },
+  {
+    name: "cli-bare-cpu",
+    title: "6 baseline: deno run -A of an empty program: CPU time (perf)",
+    unit: "s",
+    reference: "—",
+    run: bareCpuSeconds,
+  },
+  {
+    name: "cli-bare-memory",
+    title: "6 baseline: deno run -A of an empty program: peak memory",
+    unit: "MiB",
+    reference: "—",
+    run: async () => {
+      const { output, errors } = await bare();
+      return { value: output.peakMiB ?? NaN, errors };
+    },
   },
 ];
 

@@ -34,11 +34,15 @@ export function hostPort(host: string, port: number): string {
   return `${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
-/** Why a file could not be read or written: `no such file` for a missing one, else the error's message. */
+/**
+ * Why a file could not be read or written: `no such file`, `permission denied`, `is a directory`,
+ * else the error's message.
+ */
 export function fileErrorText(error: unknown): string {
   // By `code`, which Node's and Deno's errors both carry: this module also runs under Node.
   const code = (error as { code?: unknown } | null)?.code;
   if (code === "ENOENT") return "no such file";
   if (code === "EACCES") return "permission denied";
+  if (code === "EISDIR") return "is a directory";
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,8 @@
-/** A promise raced against a deadline or an abort signal (pure apart from its one timer). */
+/**
+ * A promise raced against a deadline or an abort signal. The deadline is an
+ * `AbortSignal.timeout`, not `setTimeout`: in Deno that loads no Node timers, and its timer stops
+ * counting for the event loop as soon as the race is decided (in Node it never counts).
+ */
 
 /**
  * How long `flush()` and `ready()` (of `EventCountLogger` and `EventGroup`) wait. Without either
@@ -20,7 +24,7 @@ export interface WaitOptions {
  * `promise`'s value, or what `onExpire(reason)` returns (or throws) when the deadline comes first:
  * after `bound` milliseconds, or at `bound.timeoutMs` or when `bound.signal` aborts (the reason: a
  * `TimeoutError` `DOMException` or the signal's reason). Without a deadline, `promise` as it is.
- * The timer and listener are removed either way; `promise` itself keeps running (the caller
+ * The deadline and listeners are let go either way; `promise` itself keeps running (the caller
  * decides what to do with a late result; a late rejection is ignored).
  */
 export function withTimeout<T>(
@@ -30,10 +34,11 @@ export function withTimeout<T>(
 ): Promise<T> {
   const { timeoutMs, signal } = typeof bound === "number" ? { timeoutMs: bound } : bound;
   if (timeoutMs === undefined && signal === undefined) return promise;
+  const deadline = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
   return new Promise<T>((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
     const cleanup = () => {
-      clearTimeout(timer);
+      // In Deno, a listener keeps the process alive until the timer fires.
+      deadline?.removeEventListener("abort", onDeadline);
       signal?.removeEventListener("abort", onAbort);
     };
     const expire = (reason: unknown) => {
@@ -46,14 +51,11 @@ export function withTimeout<T>(
       }
     };
     const onAbort = () => expire(signal!.reason);
+    const onDeadline = () =>
+      expire(new DOMException(`No answer within ${timeoutMs} ms`, "TimeoutError"));
     if (signal?.aborted) return expire(signal.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
-    if (timeoutMs !== undefined) {
-      timer = setTimeout(
-        () => expire(new DOMException(`No answer within ${timeoutMs} ms`, "TimeoutError")),
-        timeoutMs,
-      );
-    }
+    deadline?.addEventListener("abort", onDeadline, { once: true });
     promise.then((value) => {
       cleanup();
       resolve(value);

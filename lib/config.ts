@@ -7,7 +7,6 @@
  * the one place that turns them into camelCase.
  * @module
  */
-import { readFile } from "node:fs/promises";
 // deno-lint-ignore no-import-prefix -- see lib/store.ts
 import { LineCounter, parseDocument } from "npm:yaml@^2";
 import { Checker, type Mapping, member } from "./_config_checker.ts";
@@ -15,6 +14,7 @@ import { ConfigError } from "./errors.ts";
 import { checkEventId, checkGroupName } from "./ids.ts";
 import { parseInterval } from "./interval.ts";
 import { fileErrorText, show } from "./_message.ts";
+import { readTextFile } from "./_runtime.ts";
 import { parseRedis, REDIS_URL_ENV, type RedisConfig, redisUrlFromEnv } from "./redis_config.ts";
 
 /** Default of `max_pending_keys`: at most about 90 MB of pending counters (36-90 B each). */
@@ -227,7 +227,7 @@ export function parseConfig(
 export async function loadConfig(file: string): Promise<EclConfig> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readTextFile(file);
   } catch (error) {
     throw new ConfigError(`Cannot read config file: ${fileErrorText(error)}`, "", file, {
       cause: error,

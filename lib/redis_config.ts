@@ -5,9 +5,9 @@
  * {@link redisAddress}.
  * @module
  */
-import process from "node:process";
 import { Checker, member } from "./_config_checker.ts";
 import { hostPort, show } from "./_message.ts";
+import { envVar } from "./_runtime.ts";
 
 /** Default Redis host, as in the original. */
 export const DEFAULT_REDIS_HOST = "localhost";
@@ -360,7 +360,7 @@ export function parseRedis(raw: unknown, file?: string, path = "redis"): RedisCo
 /** The value of `ECL_REDIS_URL`, or `undefined` when unset or when reading the environment is not allowed. */
 export function redisUrlFromEnv(): string | undefined {
   try {
-    return process.env[REDIS_URL_ENV] || undefined;
+    return envVar(REDIS_URL_ENV) || undefined;
   } catch {
     return undefined;
   }

@@ -2,17 +2,12 @@
  * The one Redis connection of a logger, master or reader, and every command ecl sends through it:
  * batches, rotations and reads as each group's layout (`layouts/`) shapes them, and the master
  * lease. Every failure leaves here as one kind of {@link RedisError}, worded in one place. The
- * client itself is built by `client.ts`.
+ * client behind it is picked by `connection.ts`.
  * @module
  */
-// Full npm: specifiers (here, in client.ts and in config.ts), so that mod.ts imported by path or
-// URL needs no import map; the Node build (npm/) rewrites them to the bare names.
-// deno-lint-ignore no-import-prefix
-import { ClientClosedError, ClientOfflineError, ErrorReply } from "npm:@redis/client@^5";
-import { createHash } from "node:crypto";
 import type { GroupConfig, IntervalConfig } from "./config.ts";
 import { redisAddress, type RedisConfig } from "./redis_config.ts";
-import { type Client, type Connection, createRedisClient } from "./client.ts";
+import { type Connection, NotSentError, openConnection, ReplyError } from "./connection.ts";
 import { RedisError } from "./errors.ts";
 import { MASTER_LEASE_KEY, type Slot } from "./keys.ts";
 import type {
@@ -54,20 +49,21 @@ export interface StoreOptions {
   onReconnect?: (message: string) => void;
 }
 
-function sha1(text: string): string {
-  return createHash("sha1").update(text).digest("hex");
+/** The SHA-1 of `text` in hex, as `EVALSHA` names a script (Web Crypto: no Node module to load). */
+async function sha1(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 /** A Redis connection with ecl's commands. Connects on first use; `close()` releases it. */
 export class Store {
   readonly #config: RedisConfig;
   readonly #options: StoreOptions;
-  readonly #client: Client;
   readonly #connection: Connection;
   /** The layout of every group: `python`, with hash-tagged keys on a cluster. */
   readonly #layout: Layout;
-  /** Script text → SHA1, for `EVALSHA`. */
-  readonly #shas = new Map<string, string>();
+  /** Script text → its SHA-1, for `EVALSHA` (computed at the script's first use). */
+  readonly #shas = new Map<string, Promise<string>>();
   /** What layouts send through. */
   readonly #commands: Commands = {
     run: (script, keys, args) => this.#run(script, keys, args),
@@ -84,13 +80,15 @@ export class Store {
   constructor(config: RedisConfig, options: StoreOptions = {}) {
     this.#config = config;
     this.#options = options;
-    this.#client = createRedisClient(config, {
+    this.#connection = openConnection(config, {
       reconnect: options.reconnect ?? true,
       offlineQueue: options.offlineQueue ?? true,
     });
-    this.#connection = this.#client.connection;
-    this.#layout = new PythonLayout(this.#client.cluster ? "cluster" : "plain");
-    this.#connection.on("error", (error: unknown) => this.#onError(this.#client.explain(error)));
+    this.#layout = new PythonLayout(config.cluster === undefined ? "plain" : "cluster");
+    this.#connection.on(
+      "error",
+      (error: unknown) => this.#onError(this.#connection.explain(error)),
+    );
     this.#connection.on("ready", () => this.#onReady());
   }
 
@@ -127,7 +125,7 @@ export class Store {
     return new RedisError(`Cannot ${action} Redis at ${this.address}: ${errorText(error)}`, {
       cause: error,
       outcomeUnknown: sent && !wasNotRun(error),
-      refused: error instanceof ErrorReply,
+      refused: error instanceof ReplyError,
     });
   }
 
@@ -151,7 +149,7 @@ export class Store {
       () => undefined,
       (error: Error) => {
         this.#connecting = undefined;
-        throw this.#error("connect to", this.#client.explain(error), false);
+        throw this.#error("connect to", this.#connection.explain(error), false);
       },
     );
     return this.#connecting;
@@ -175,11 +173,15 @@ export class Store {
       };
       const onReady = () => settle();
       const onError = (error: unknown) =>
-        settle(this.#error("connect to", this.#client.explain(error), false));
+        settle(this.#error("connect to", this.#connection.explain(error), false));
       this.#connection.on("ready", onReady);
       this.#connection.on("error", onError);
       connecting.then(() => {
         if (this.#isReady()) settle();
+        // Connected once, broken since, and not reconnecting: no event will come.
+        else if (!this.#connection.isOpen) {
+          settle(this.#error("connect to", new Error("the connection is closed"), false));
+        }
       }, settle);
     }).finally(() => this.#readyWaiters--);
   }
@@ -197,15 +199,13 @@ export class Store {
     await this.connect();
     let reply: unknown;
     try {
-      reply = await this.#connection.evalSha(sha, { keys, arguments: args });
+      // Calls for one script resume in the order they were made: a writer's batches keep theirs.
+      reply = await this.#connection.evalSha(await sha, { keys, arguments: args });
     } catch (error) {
-      if (!String((error as Error).message).startsWith("NOSCRIPT")) {
-        if (!(error instanceof ErrorReply)) this.#client.onNodeFailure();
-        throw error;
-      }
+      if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
       reply = await this.#connection.eval(script, { keys, arguments: args });
     }
-    if (this.#client.replyEndsOutage) this.#onReady();
+    if (this.#connection.replyEndsOutage) this.#onReady();
     return reply;
   }
 
@@ -355,8 +355,8 @@ export class Store {
  * was never sent. Otherwise the connection broke after sending it and it may have run.
  */
 function wasNotRun(error: unknown): boolean {
-  return error instanceof ErrorReply || error instanceof ClientOfflineError ||
-    error instanceof ClientClosedError || error instanceof RedisError;
+  return error instanceof ReplyError || error instanceof NotSentError ||
+    error instanceof RedisError;
 }
 
 function errorText(error: unknown): string {

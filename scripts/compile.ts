@@ -1,15 +1,15 @@
 /**
  * `deno task compile [--host] [TARGET...]`: build self-contained `ecl` executables into dist/,
  * one per target, with only the permissions ecl needs, and a SHA256SUMS file. The binaries are
- * built from the CLI bundle (`deno task bundle`, dist/ecl.js): one ES module starts in 0.12 s
- * where cli.ts with its ~530 npm files takes 0.18 s.
+ * built from the CLI bundle (`deno task bundle`: dist/ecl.js and its chunks in dist/ecl/), which
+ * starts much faster than cli.ts with its ~530 npm files.
  *
  * `deno compile` downloads Deno's runtime (denort) for each target from dl.deno.land; without
  * network access to it this exits 3 (and `.ci/run` then skips the build).
  */
 import { createHash } from "node:crypto";
 import { PERMISSIONS } from "./_permissions.ts";
-import { bundleCli, BundleError } from "./bundle.ts";
+import { bundleCli, BundleError, chunkDirectory } from "./bundle.ts";
 
 const TARGETS = [
   "x86_64-unknown-linux-gnu",
@@ -46,7 +46,18 @@ const sums: string[] = [];
 for (const target of targets) {
   const output = `${OUT_DIR}/ecl-${target}${target.includes("windows") ? ".exe" : ""}`;
   const result = await new Deno.Command(Deno.execPath(), {
-    args: ["compile", "--target", target, ...PERMISSIONS, "--output", output, entry],
+    args: [
+      "compile",
+      "--target",
+      target,
+      ...PERMISSIONS,
+      // The chunks the entry imports when a command needs them.
+      "--include",
+      chunkDirectory(entry),
+      "--output",
+      output,
+      entry,
+    ],
     env: { RUST_BACKTRACE: "0" },
     stdout: "inherit",
     stderr: "piped",

@@ -1,5 +1,6 @@
 /** The CLI as users run it: output byte for byte, every error path and exit code. */
 import assert from "node:assert/strict";
+import { commanderHelp, commanderParse, quickParse, topLevelHelp } from "../cli.ts";
 import { VERSION } from "../lib/version.ts";
 import { PERMISSIONS } from "../scripts/_permissions.ts";
 import { finish, runCli, spawn, startScript, writeConfig } from "./_process.ts";
@@ -386,3 +387,52 @@ Deno.test("ecl read --watch prints a block per refresh off a terminal and stops 
     for (const block of blocks) assert.equal(block, "error:0\nreq1:4\nreq2:0");
     await Deno.remove(config);
   }));
+
+Deno.test("the quick parser reads plain command lines exactly as commander does, and no others", async () => {
+  const plain = [
+    ["read", "c.yml", "-g", "requests", "-i", "5m"],
+    ["read", "c.yml", "--group", "requests", "--interval=5m", "--current", "-f", "json"],
+    ["read", "c.yml", "--both", "--state", "s.json", "--format=munin", "-g", "g"],
+    ["read", "c.yml", "--last", "-g", "a", "-g", "b"],
+    ["read", "c.yml", "-f", "prometheus"],
+    ["log", "c.yml", "requests", "req1"],
+    ["log", "c.yml", "requests", "req1", "3"],
+    ["log", "c.yml", "requests", "--stdin"],
+    ["log", "c.yml", "requests", "-"],
+    ["status", "c.yml", "--format=json"],
+    ["status", "c.yml"],
+    ["master", "c.yml", "-v"],
+    ["serve", "c.yml", "-l", "0.0.0.0:9000"],
+  ];
+  for (const argv of plain) {
+    const quick = quickParse(argv);
+    assert.notEqual(quick, undefined, argv.join(" "));
+    assert.deepEqual(quick, await commanderParse(argv), argv.join(" "));
+  }
+  // Left to commander: help, usage errors, and what the quick parser does not read.
+  const others = [
+    ["read", "c.yml", "--help"],
+    ["read", "c.yml", "-w"],
+    ["read", "c.yml", "-w", "5"],
+    ["read", "c.yml", "--last", "--current"],
+    ["read", "c.yml", "-f", "xml"],
+    ["read", "c.yml", "-gx"],
+    ["read", "c.yml", "-g", "-i"],
+    ["read", "c.yml", "--bogus"],
+    ["read"],
+    ["read", "a", "b"],
+    ["log", "c.yml"],
+    ["log", "c.yml", "g", "e", "-1"],
+    ["log", "c.yml", "g", "--", "-e"],
+    ["master", "c.yml", "--verbose=yes"],
+    ["frobnicate"],
+    ["toString", "c.yml"],
+  ];
+  for (const argv of others) assert.equal(quickParse(argv), undefined, argv.join(" "));
+});
+
+Deno.test("ecl --help, printed without loading commander, is commander's help", async () => {
+  assert.equal(topLevelHelp(), await commanderHelp());
+  const help = await runCli(["--help"]);
+  assert.deepEqual([help.code, help.stdout], [0, topLevelHelp()]);
+});

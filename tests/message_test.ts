@@ -1,7 +1,12 @@
-/** Pure tests of the message pieces (lib/_message.ts) and of withTimeout (lib/_timeout.ts). */
+/**
+ * Pure tests of the message pieces (lib/_message.ts) and of withTimeout (lib/_timeout.ts), one of
+ * them in a child process (that its deadline never keeps a process alive).
+ */
 import assert from "node:assert/strict";
 import { fileErrorText, hostPort, isoTime, shorten, show } from "../lib/_message.ts";
 import { expiryText, withTimeout } from "../lib/_timeout.ts";
+import { denoCommand } from "./_process.ts";
+import { waitFor } from "./_wait.ts";
 
 Deno.test("shorten() keeps short text and cuts long text to the limit, ending in ...", () => {
   assert.equal(shorten("abc", 5), "abc");
@@ -40,15 +45,21 @@ Deno.test("hostPort() puts IPv6 addresses in brackets", () => {
   assert.equal(hostPort("fe80::1%eth0", 80), "[fe80::1%eth0]:80");
 });
 
-Deno.test("fileErrorText() words a missing file and a denied one, else the message", async () => {
+Deno.test("fileErrorText() words a missing file, a denied one and a directory, else the message", async () => {
   const missing = await Deno.readTextFile("/nonexistent/ecl").catch((error) => error);
   assert.equal(fileErrorText(missing), "no such file");
+  const directory = await Deno.readTextFile("/").catch((error) => error);
+  assert.equal(fileErrorText(directory), "is a directory");
   assert.equal(fileErrorText(Object.assign(new Error("x"), { code: "ENOENT" })), "no such file");
   assert.equal(
     fileErrorText(Object.assign(new Error("EACCES: x"), { code: "EACCES" })),
     "permission denied",
   );
   assert.equal(fileErrorText(new Error("Is a directory")), "Is a directory");
+  assert.equal(
+    fileErrorText(Object.assign(new Error("EISDIR: x"), { code: "EISDIR" })),
+    "is a directory",
+  );
   assert.equal(fileErrorText("odd"), "odd");
   assert.equal(fileErrorText(null), "null");
 });
@@ -61,6 +72,27 @@ Deno.test("withTimeout() gives the value in time, else the fallback, and clears 
   release();
   await assert.rejects(withTimeout(Promise.reject(new Error("boom")), 10_000, () => "x"), /boom/);
   // The test's sanitizers fail it if a 10 s timer were left running.
+});
+
+Deno.test("withTimeout()'s deadline does not keep a process alive once the race is decided", async () => {
+  const module = new URL("../lib/_timeout.ts", import.meta.url).href;
+  const script = `import { withTimeout } from ${JSON.stringify(module)};
+    console.log(await withTimeout(Promise.resolve("value"), 600_000, () => "fallback"));
+    console.log(await withTimeout(new Promise(() => {}), 1, () => "fallback"));`;
+  const child = denoCommand(["eval", script]).spawn();
+  let exited = false;
+  const output = child.output().finally(() => exited = true);
+  try {
+    // Far less than the 600 s deadline: the child ends with its script.
+    await waitFor(
+      "exit of a process whose withTimeout() was decided",
+      () => Promise.resolve(exited),
+    );
+  } finally {
+    if (!exited) child.kill();
+  }
+  const { code, stdout } = await output;
+  assert.deepEqual([code, new TextDecoder().decode(stdout)], [0, "value\nfallback\n"]);
 });
 
 Deno.test("withTimeout() with WaitOptions: a timeout, an abort, none (the promise as it is)", async () => {

@@ -3,10 +3,10 @@
  * processes: a master, a replica and one sentinel, on free loopback ports.
  */
 import assert from "node:assert/strict";
-import { createRedisClient } from "../lib/client.ts";
 import { parseConfig } from "../lib/config.ts";
 import { parseRedis } from "../lib/redis_config.ts";
 import { Master } from "../lib/master.ts";
+import { nodeRedisConnection } from "../lib/node_redis.ts";
 import { Store } from "../lib/store.ts";
 import { EventCountLogger } from "../mod.ts";
 import { runCli, writeConfig } from "./_process.ts";
@@ -17,7 +17,7 @@ import { waitFor, within } from "./_wait.ts";
 Deno.test("Sentinel client errors name the master the sentinels named (no server needed)", () => {
   const config = parseRedis({ sentinel: { name: "m", nodes: ["127.0.0.1:1"] } });
   for (const reconnect of [true, false]) {
-    const client = createRedisClient(config, { reconnect, offlineQueue: true });
+    const client = nodeRedisConnection(config, { reconnect, offlineQueue: true }, undefined);
     const waiting = reconnect ? " (waiting for them to name a master that answers)" : "";
     // Before any master failed: the marker of the node clients' reconnect strategy.
     assert.equal(
@@ -39,7 +39,11 @@ Deno.test("Sentinel client errors name the master the sentinels named (no server
     assert.equal(client.explain(other), other);
     assert.equal(client.replyEndsOutage, true);
   }
-  const plain = createRedisClient(parseRedis({}), { reconnect: true, offlineQueue: true });
+  const plain = nodeRedisConnection(
+    parseRedis({}),
+    { reconnect: true, offlineQueue: true },
+    undefined,
+  );
   const marker = new Error("no valid master node");
   assert.equal(plain.explain(marker), marker);
   assert.equal(plain.replyEndsOutage, false);
