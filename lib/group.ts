@@ -206,6 +206,14 @@ export class EventGroup implements EventGroupLike {
   }
 
   /**
+   * Counts that Redis refused (`layout: periods`) because, by its clock, their period started too
+   * far ahead (this machine's clock runs ahead) or had left the kept history; each episode warns.
+   */
+  get outOfWindowCounts(): number {
+    return this.#pipeline.outOfWindowCounts;
+  }
+
+  /**
    * Write every count logged so far to Redis; resolves when Redis has confirmed them. Counts of a
    * period that the master has not opened yet wait for it (at most 2 s).
    *

@@ -30,14 +30,6 @@ export const WRITER_PREFIX = "@w:";
 /** Key of the master lease; it lives outside every `<group>:` prefix. */
 export const MASTER_LEASE_KEY = "@ecl:master";
 
-/**
- * How keys are laid out: `plain` is the layout of the original (`<group>:<interval>:cur:<event>`);
- * `cluster` wraps `<group>:<interval>` in a Redis Cluster hash tag (`{<group>:<interval>}:cur:…`)
- * so that every key of one (group, interval) lives in one hash slot, as the atomic flush and
- * rotation scripts need. The Python implementation reads only the plain layout.
- */
-export type KeyLayout = "plain" | "cluster";
-
 /** The parts of a counter key. */
 export interface KeyParts {
   /** Group name. */
@@ -55,10 +47,8 @@ export function slotPrefix(
   group: string,
   interval: string,
   slot: Slot,
-  layout: KeyLayout = "plain",
 ): string {
-  const base = group + SEPARATOR + interval;
-  return (layout === "cluster" ? `{${base}}` : base) + SEPARATOR + slot + SEPARATOR;
+  return group + SEPARATOR + interval + SEPARATOR + slot + SEPARATOR;
 }
 
 /** Key of the counter of `event` in `slot` of (group, interval). */
@@ -67,9 +57,8 @@ export function counterKey(
   interval: string,
   slot: Slot,
   event: string,
-  layout: KeyLayout = "plain",
 ): string {
-  return slotPrefix(group, interval, slot, layout) + event;
+  return slotPrefix(group, interval, slot) + event;
 }
 
 /** Key holding the start time of the period in `slot` of (group, interval). */
@@ -77,9 +66,8 @@ export function timestampKey(
   group: string,
   interval: string,
   slot: Slot,
-  layout: KeyLayout = "plain",
 ): string {
-  return slotPrefix(group, interval, slot, layout) + TIMESTAMP_ID;
+  return slotPrefix(group, interval, slot) + TIMESTAMP_ID;
 }
 
 /**
@@ -90,9 +78,8 @@ export function writerKey(
   group: string,
   interval: string,
   writer: string,
-  layout: KeyLayout = "plain",
 ): string {
-  return slotPrefix(group, interval, CUR, layout) + WRITER_PREFIX + writer;
+  return slotPrefix(group, interval, CUR) + WRITER_PREFIX + writer;
 }
 
 /** Whether an event ID is reserved for metadata (starts with `@`). */
@@ -132,7 +119,6 @@ export function eventScanPattern(
   group: string,
   interval: string,
   slot: Slot,
-  layout: KeyLayout = "plain",
 ): string {
-  return escapeGlob(slotPrefix(group, interval, slot, layout)) + "[^" + RESERVED_PREFIX + "]*";
+  return escapeGlob(slotPrefix(group, interval, slot)) + "[^" + RESERVED_PREFIX + "]*";
 }

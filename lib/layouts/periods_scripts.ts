@@ -30,6 +30,11 @@ export const PeriodsWriteStatus = {
   Duplicate: 4,
   /** Nothing written: the period starts later than Redis's now plus the grace (writer's clock ahead). */
   TooEarly: 5,
+  /**
+   * Nothing written: a resend that reached Redis after its deadline (Redis's clock), when the
+   * writer keys may have expired. Its counts were written once or not at all, never twice.
+   */
+  Expired: 6,
 } as const;
 /** One of {@link PeriodsWriteStatus}. */
 export type PeriodsWriteStatus = typeof PeriodsWriteStatus[keyof typeof PeriodsWriteStatus];
@@ -70,7 +75,8 @@ end
  * the kept history when this one began, then the writer's key of each shard (on a cluster), or one
  * writer key for all of them (on one Redis, where the k shards are written atomically).
  * ARGV: period start, grace (s), kept-until (s), batch number, writer key TTL (ms), k, then per
- * shard its EXPIREAT time and its number of events n_j, then per shard its n_j event, count pairs.
+ * shard its EXPIREAT time and its number of events n_j, then per shard its n_j event, count pairs,
+ * last the resend deadline (UNIX ms by Redis's clock; `0` for a first send: no deadline).
  *
  * Returns `{status, event...}`: the events listed were not added because their field holds
  * something that is not an integer or would overflow, or the key is not a hash (skipped, so one
@@ -108,6 +114,10 @@ end
 if not any then return {${PeriodsWriteStatus.Duplicate}} end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
+local deadline = tonumber(ARGV[#ARGV])
+if deadline > 0 and tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) > deadline then
+  return {${PeriodsWriteStatus.Expired}}
+end
 local start = tonumber(ARGV[1])
 local status = ${PeriodsWriteStatus.Written}
 if start > now + tonumber(ARGV[2]) then
@@ -218,6 +228,8 @@ export interface PeriodBatch {
   readonly writer: string;
   /** The writer's number for this batch; increases with every new batch. */
   readonly seq: number;
+  /** A resend: refused (`Expired`) when it reaches Redis after this time (UNIX ms). */
+  readonly resendDeadlineMs?: number;
 }
 
 /** What a write did. */
@@ -277,6 +289,7 @@ export function planWrite(batch: PeriodBatch, perShard: boolean): ScriptCall[] {
         total += count;
       }
     }
+    args.push(String(batch.resendDeadlineMs ?? 0));
     return { keys, args, total };
   });
 }
@@ -294,8 +307,8 @@ export function parseWriteReply(reply: unknown, total: number): PeriodsWriteResu
 
 /**
  * The result of a batch from the results of its calls: refused (TooEarly/TooLate) when any call
- * was (`refused` says how much), else Written when any shard was written, Duplicate when every call
- * was.
+ * was (`refused` says how much), else Expired when any call was (a resend too late), else Written
+ * when any shard was written, Duplicate when every call was.
  */
 export function combineWriteResults(results: readonly PeriodsWriteResult[]): PeriodsWriteResult {
   const rejected = results.flatMap((result) => result.rejected);
@@ -303,6 +316,9 @@ export function combineWriteResults(results: readonly PeriodsWriteResult[]): Per
   for (const result of results) refused += result.refused;
   const first = results.find((result) => isRefused(result.status));
   if (first !== undefined) return { status: first.status, rejected, refused };
+  if (results.some((result) => result.status === PeriodsWriteStatus.Expired)) {
+    return { status: PeriodsWriteStatus.Expired, rejected, refused };
+  }
   const written = results.some((result) => result.status === PeriodsWriteStatus.Written);
   return {
     status: written || results.length === 0
@@ -416,3 +432,9 @@ export async function readPeriods(
   }
   return result;
 }
+
+/**
+ * Redis's clock, read by a script sent to the node of KEYS[1] (any key: on a cluster the node of
+ * the group's shard 0), so that every reader decides "current" on the same clock as the writes.
+ */
+export const TIME_SCRIPT: PeriodsScript = script(`return redis.call('TIME')`);
