@@ -386,3 +386,45 @@ Deno.test("ecl read --watch prints a block per refresh off a terminal and stops 
     for (const block of blocks) assert.equal(block, "error:0\nreq1:4\nreq2:0");
     await Deno.remove(config);
   }));
+
+Deno.test("ecl master -v: skips periods groups (one line each); with only periods groups it idles and exits 0 on SIGTERM", () =>
+  withRedis(async (server) => {
+    const redis = `redis: {host: 127.0.0.1, port: ${server.port}}\n`;
+    const periods = "  p:\n    layout: periods\n    intervals: [1m]\n";
+    const mixed = await writeConfig(`${redis}groups:\n${periods}  old:\n    intervals: [1m]\n`);
+    const only = await writeConfig(`${redis}groups:\n${periods}`);
+    const read = async (child: Deno.ChildProcess, until: RegExp) => {
+      const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+      let text = "";
+      const deadline = Date.now() + 30_000;
+      while (!until.test(text)) {
+        if (Date.now() > deadline) throw new Error(`no ${until} from ecl master: ${text}`);
+        const { value, done } = await lines.read();
+        if (done) break;
+        text += value;
+      }
+      child.kill("SIGTERM");
+      for (;;) {
+        const { value, done } = await lines.read();
+        if (done) break;
+        text += value;
+      }
+      await child.stdout.cancel();
+      return { text, status: await child.status };
+    };
+    try {
+      const first = await read(
+        spawnScript("cli.ts", ["master", mixed, "-v"]),
+        /master .* started: 1 groups, 1 intervals/,
+      );
+      assert.equal(first.status.code, 0, first.text);
+      assert.match(first.text, /group p uses layout periods: no rotation needed/);
+      const idle = await read(spawnScript("cli.ts", ["master", only]), /idle until stopped/);
+      assert.equal(idle.status.code, 0, idle.text);
+      assert.match(idle.text, /no group needs a master/);
+      assert.doesNotMatch(idle.text, /ERROR/);
+    } finally {
+      await Deno.remove(mixed);
+      await Deno.remove(only);
+    }
+  }));
