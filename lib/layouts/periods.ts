@@ -23,9 +23,12 @@ import {
   currentPeriod,
   periodKey,
   periodStarts,
+  shardOf,
   writerKey,
 } from "./periods_keys.ts";
 import {
+  FIELDS_CHUNK,
+  FIELDS_SCRIPT,
   type PeriodsRedis,
   PeriodsWriteStatus,
   readPeriods,
@@ -127,18 +130,48 @@ export class PeriodsLayout implements Layout {
   ): Promise<PeriodValues> {
     const current = await this.#current(redis, group, interval);
     const start = slot === CUR ? current : current - interval.seconds;
+    const values = new Map<string, string | null>();
+    if (!listAll) {
+      // Only some events: their fields alone (one event, or none for a status check, costs one
+      // small call instead of reading the whole period).
+      await this.#readFields(redis, group, interval, start, [...events], values);
+      return { values, start, end: start + interval.seconds };
+    }
     const [period] = await readPeriods(adapt(redis), {
       group: group.name,
       interval: interval.name,
       starts: [start],
       shards: group.shards,
     }, redis.cluster);
-    const values = new Map<string, string | null>();
     for (const event of events) values.set(event, null);
-    for (const [event, count] of period.counts) {
-      if (listAll || events.has(event)) values.set(event, String(count));
-    }
+    for (const [event, count] of period.counts) values.set(event, String(count));
     return { values, start, end: start + interval.seconds };
+  }
+
+  /** `values` of `events` in the period starting at `start`: one `HMGET` per shard and chunk. */
+  async #readFields(
+    redis: Commands,
+    group: GroupConfig,
+    interval: IntervalConfig,
+    start: number,
+    events: string[],
+    values: Map<string, string | null>,
+  ): Promise<void> {
+    const byShard = new Map<number, string[]>();
+    for (const event of events) {
+      const shard = shardOf(event, group.shards);
+      const list = byShard.get(shard) ?? [];
+      list.push(event);
+      byShard.set(shard, list);
+    }
+    for (const [shard, list] of byShard) {
+      const key = periodKey(group.name, interval.name, start, shard);
+      for (let i = 0; i < list.length; i += FIELDS_CHUNK) {
+        const chunk = list.slice(i, i + FIELDS_CHUNK);
+        const reply = await redis.run(FIELDS_SCRIPT.source, [key], chunk) as (string | null)[];
+        chunk.forEach((event, j) => values.set(event, reply[j] ?? null));
+      }
+    }
   }
 
   async readHistory(

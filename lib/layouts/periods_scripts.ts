@@ -438,3 +438,11 @@ export async function readPeriods(
  * the group's shard 0), so that every reader decides "current" on the same clock as the writes.
  */
 export const TIME_SCRIPT: PeriodsScript = script(`return redis.call('TIME')`);
+
+/** Values of some fields of one hash: KEYS[1] the hash, ARGV the fields (`HMGET`, routed by key). */
+export const FIELDS_SCRIPT: PeriodsScript = script(
+  `return redis.call('HMGET', KEYS[1], unpack(ARGV))`,
+);
+
+/** Fields per {@link FIELDS_SCRIPT} call (well below Lua's limit on `unpack`). */
+export const FIELDS_CHUNK = 1000;
