@@ -290,6 +290,35 @@ export class Store {
   }
 
   /**
+   * For each (group, interval) that has counts in the keys of a layout other than its own (its
+   * `layout:` was switched, or another process runs with another config): a warning saying so.
+   * Those counts are not read. Cheap probes, no SCAN.
+   */
+  async otherLayoutWarnings(groups: Iterable<GroupConfig>): Promise<string[]> {
+    await this.ready();
+    const warnings: string[] = [];
+    for (const group of groups) {
+      const own = this.layoutOf(group);
+      for (const other of [PYTHON, PERIODS]) {
+        if (other === own || (other.rotates && this.#client.cluster)) continue;
+        for (const interval of group.intervals) {
+          const found = await this.#send(
+            "read from",
+            () => other.hasCounts(this.#commands, group, interval),
+          );
+          if (!found) continue;
+          warnings.push(
+            `group ${
+              JSON.stringify(group.name)
+            }, interval ${interval.name}: Redis holds counts in layout "${other.name}", but the group uses layout "${own.name}": they are not read (see README, "Layouts": switching a group's layout)`,
+          );
+        }
+      }
+    }
+    return warnings;
+  }
+
+  /**
    * The last `count` finished periods of (group, interval), oldest first, on Redis's clock.
    * @throws {RangeError} when the group's layout keeps no history, or fewer periods than `count`
    */

@@ -412,6 +412,8 @@ Deno.test("ecl master -v: skips periods groups (one line each); with only period
       await child.stdout.cancel();
       return { text, status: await child.status };
     };
+    // Group p was in the python layout before: its old keys are found and named at start.
+    await (await server.client()).set("p:1m:cur:@ts", "60");
     try {
       const first = await read(
         spawnScript("cli.ts", ["master", mixed, "-v"]),
@@ -419,6 +421,11 @@ Deno.test("ecl master -v: skips periods groups (one line each); with only period
       );
       assert.equal(first.status.code, 0, first.text);
       assert.match(first.text, /group p uses layout periods: no rotation needed/);
+      assert.match(
+        first.text,
+        /group "p", interval 1m: Redis holds counts in layout "python", but the group uses layout "periods": they are not read/,
+      );
+      assert.doesNotMatch(first.text, /group "old".*Redis holds counts/);
       const idle = await read(spawnScript("cli.ts", ["master", only]), /idle until stopped/);
       assert.equal(idle.status.code, 0, idle.text);
       assert.match(idle.text, /no group needs a master/);

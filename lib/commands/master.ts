@@ -54,6 +54,11 @@ export async function runMaster(options: MasterCommandOptions): Promise<number> 
     onError: printWarning,
     leadership,
   });
+  // Counts a switched layout left behind (a failed probe is no reason not to start).
+  const leftovers = await store.otherLayoutWarnings(config.groups.values()).catch(() => []);
+  for (const warning of leftovers) {
+    printWarning(warning);
+  }
   const rotated = master.rotatedGroups;
   let pairs = 0;
   for (const group of rotated) pairs += group.intervals.length;

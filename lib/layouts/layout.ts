@@ -155,4 +155,9 @@ export interface Layout {
     interval: IntervalConfig,
     count: number,
   ): Promise<HistoryPeriod[]>;
+  /**
+   * Whether (group, interval) has counts in this layout's keys (a cheap probe, no SCAN): at start,
+   * a group configured with another layout is warned about them.
+   */
+  hasCounts(redis: Commands, group: GroupConfig, interval: IntervalConfig): Promise<boolean>;
 }

@@ -27,6 +27,7 @@ import {
   writerKey,
 } from "./periods_keys.ts";
 import {
+  EXISTS_SCRIPT,
   FIELDS_CHUNK,
   FIELDS_SCRIPT,
   type PeriodsRedis,
@@ -201,5 +202,18 @@ export class PeriodsLayout implements Layout {
       const sorted = new Map([...all].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
       return { start, end: start + interval.seconds, counts: sorted };
     });
+  }
+
+  /** Shard 0 of the current or the last period exists (the shard most small groups write). */
+  async hasCounts(
+    redis: Commands,
+    group: GroupConfig,
+    interval: IntervalConfig,
+  ): Promise<boolean> {
+    const current = await this.#current(redis, group, interval);
+    const keys = [current, current - interval.seconds].map((start) =>
+      periodKey(group.name, interval.name, start, 0)
+    );
+    return Number(await redis.run(EXISTS_SCRIPT.source, keys, [])) > 0;
   }
 }

@@ -446,3 +446,6 @@ export const FIELDS_SCRIPT: PeriodsScript = script(
 
 /** Fields per {@link FIELDS_SCRIPT} call (well below Lua's limit on `unpack`). */
 export const FIELDS_CHUNK = 1000;
+
+/** How many of KEYS exist (`EXISTS`; on a cluster all in one slot). */
+export const EXISTS_SCRIPT: PeriodsScript = script(`return redis.call('EXISTS', unpack(KEYS))`);

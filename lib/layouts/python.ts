@@ -172,4 +172,14 @@ export class PythonLayout implements Layout {
       ),
     );
   }
+
+  /** `cur:@ts` exists: a master rotated the group, or Python loggers wrote it. */
+  async hasCounts(
+    redis: Commands,
+    group: GroupConfig,
+    interval: IntervalConfig,
+  ): Promise<boolean> {
+    const [ts] = await redis.getValues([timestampKey(group.name, interval.name, CUR)]);
+    return ts !== null;
+  }
 }
