@@ -66,6 +66,10 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       "-w, --watch [SECONDS]",
       "print again every SECONDS (default: the interval), in place on a terminal",
     )
+    .addOption(
+      new Option("--history <N>", "the last N finished periods, oldest first (layout periods)")
+        .conflicts(["current", "both"]),
+    )
     .action(async (config: string, options: {
       group?: string;
       interval?: string;
@@ -74,6 +78,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
       format: ReadFormat;
       state?: string;
       watch?: string | true;
+      history?: string;
     }) => {
       const which: ReadWhich = options.both ? "both" : options.current ? "current" : "last";
       const { runRead } = await import("./lib/commands/read.ts");
@@ -86,6 +91,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
           format: options.format,
           state: options.state,
           watch: options.watch,
+          history: options.history,
         }),
       );
     });

@@ -34,6 +34,7 @@ export interface Connection {
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   mGet(keys: string[]): Promise<(string | null)[]>;
+  hGetAll(key: string): Promise<Record<string, string>>;
   scan(
     cursor: string,
     options: { MATCH: string; COUNT: number },
