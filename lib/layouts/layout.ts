@@ -122,6 +122,8 @@ export interface Layout {
   readonly name: string;
   /** Whether a boundary needs a master to run {@link Layout.rotate}; `false`: it costs nothing. */
   readonly rotates: boolean;
+  /** Whether Redis keeps finished periods before `last`, for {@link Layout.readHistory}. */
+  readonly keepsHistory: boolean;
   /**
    * Add one batch, in one atomic step, exactly once per (writer, seq).
    * @throws whatever the command threw; the store words it

@@ -69,6 +69,7 @@ function adapt(redis: Commands): PeriodsRedis {
 export class PeriodsLayout implements Layout {
   readonly name = "periods";
   readonly rotates = false;
+  readonly keepsHistory = true;
 
   async write(redis: Commands, request: FlushRequest): Promise<FlushResult> {
     const { group, interval } = request;

@@ -50,6 +50,7 @@ function parseTimestamp(value: string | null): number | undefined {
 export class PythonLayout implements Layout {
   readonly name = "python";
   readonly rotates = true;
+  readonly keepsHistory = false;
 
   async write(redis: Commands, request: FlushRequest): Promise<FlushResult> {
     const group = request.group.name;
