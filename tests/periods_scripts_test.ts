@@ -543,7 +543,7 @@ Deno.test("periods WRITE_SCRIPT: resend deadline and totals together — Expired
   });
 });
 
-Deno.test("periods WRITE_SCRIPT: arguments that do not end right after the pairs are refused, nothing written", async () => {
+Deno.test("periods WRITE_SCRIPT: arguments that do not end right after the pairs, or keys that do not fit the header, are refused, nothing written", async () => {
   await withRedis(async (server) => {
     const raw = await server.client();
     const run = evalWith(raw);
@@ -553,6 +553,17 @@ Deno.test("periods WRITE_SCRIPT: arguments that do not end right after the pairs
       await assert.rejects(
         () => run.evalScript(WRITE_SCRIPT, call.keys, args),
         /ecl write script: \d+ arguments, expected \d+/,
+      );
+    }
+    // KEYS that do not fit the totals flag: the totals hashes missing, or extra ones without it.
+    const noTotals = [...call.args];
+    noTotals[WriteArg.totals - 1] = "0";
+    for (
+      const [keys, args] of [[call.keys.slice(0, -1), call.args], [call.keys, noTotals]] as const
+    ) {
+      await assert.rejects(
+        () => run.evalScript(WRITE_SCRIPT, [...keys], [...args]),
+        /ecl write script: \d+ keys for 1 shards/,
       );
     }
     assert.deepEqual(await raw.keys("*"), []);

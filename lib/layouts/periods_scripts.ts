@@ -112,7 +112,8 @@ export const WRITE_HEADER_ARGS = 8;
  * add to the totals; `0`), k), then per shard its EXPIREAT time and its number of events n_j, then
  * per shard its n_j event, count pairs, and nothing after them. Event IDs and counts sit only in
  * the pairs, so no event ID can be taken for a flag or a deadline; a call whose ARGV does not end
- * exactly after its pairs is refused with an error (`ERR ecl write script: …`).
+ * exactly after its pairs, or whose KEYS do not fit k and the totals flag, is refused with an error
+ * (`ERR ecl write script: …`) before anything is written.
  *
  * Returns `{status, event...}`: the events listed were not added because their field holds
  * something that is not an integer or would overflow, or the key is not a hash (skipped, so one
@@ -135,8 +136,9 @@ export const WRITE_HEADER_ARGS = 8;
  *
  * Totals (`totals: true`, batches of the group's shortest interval only): each fresh shard's counts
  * are also added to its totals hash, after the batch-number and deadline checks (a Duplicate or an
- * Expired resend adds nothing), whatever the period's status (a TooEarly or TooLate batch's events happened too). Fields that
- * are not integers (or would overflow) are left unchanged and listed after a `@total` marker.
+ * Expired resend adds nothing), whatever the period's status (a TooEarly or TooLate batch's events
+ * happened too). Fields that are not integers (or would overflow) are left unchanged and listed
+ * after a `@total` marker.
  */
 export const WRITE_SCRIPT: PeriodsScript = script(
   ACL_CHECK + `
@@ -151,6 +153,9 @@ if pairsEnd ~= #ARGV + 1 then
   return redis.error_reply('ERR ecl write script: ' .. #ARGV .. ' arguments, expected ' .. (pairsEnd - 1))
 end
 local m = #KEYS - w - (totals and k or 0)
+if m ~= 1 and m ~= k then
+  return redis.error_reply('ERR ecl write script: ' .. #KEYS .. ' keys for ' .. k .. ' shards')
+end
 if not (allowed('HINCRBY', KEYS[1], 'x', '1') and allowed('EXPIREAT', KEYS[1], '1')
     and allowed('UNLINK', KEYS[k + 1]) and allowed('HLEN', KEYS[k + 1]) and allowed('SET', KEYS[w + 1], '0', 'PX', '1')
     and allowed('GET', KEYS[w + 1])
