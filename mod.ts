@@ -30,7 +30,7 @@ export { EventCountLogger } from "./lib/logger.ts";
 export type { CloseOptions, GetGroupOptions, LoggerOptions } from "./lib/logger.ts";
 export { DEFAULT_CLOSE_TIMEOUT_MS } from "./lib/logger.ts";
 export { DummyEventGroup, EventGroup } from "./lib/group.ts";
-export type { EventGroupLike, GetCountsOptions } from "./lib/group.ts";
+export type { EventGroupLike, GetCountsOptions, HistoryEntry } from "./lib/group.ts";
 export type { WaitOptions } from "./lib/_timeout.ts";
 export { loadConfig, parseConfig } from "./lib/config.ts";
 export type {

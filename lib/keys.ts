@@ -33,23 +33,14 @@ export const MASTER_LEASE_KEY = "@ecl:master";
 export const TOTALS_PREFIX = "@ecl:total:";
 
 /**
- * Key of the hash event ID → total of a `totals: true` group: `@ecl:total:<group>` (plain), which
- * no SCAN pattern of the Python implementation matches (they start with `<group>:`); on a cluster
- * `{<group>:<interval>}:@total`, in the hash slot of the one interval whose flush adds to it.
+ * Key of the hash event ID → total of a `totals: true` group: `@ecl:total:<group>`, which no SCAN
+ * pattern of the Python implementation matches (they start with `<group>:`). One per group: the
+ * `python` layout is not used on a Redis Cluster (the `periods` layout keeps its own totals, see
+ * `layouts/periods_keys.ts`).
  */
-export function totalsKey(group: string, interval: string, layout: KeyLayout = "plain"): string {
-  return layout === "cluster"
-    ? `{${group}${SEPARATOR}${interval}}${SEPARATOR}@total`
-    : TOTALS_PREFIX + group;
+export function totalsKey(group: string): string {
+  return TOTALS_PREFIX + group;
 }
-
-/**
- * How keys are laid out: `plain` is the layout of the original (`<group>:<interval>:cur:<event>`);
- * `cluster` wraps `<group>:<interval>` in a Redis Cluster hash tag (`{<group>:<interval>}:cur:…`)
- * so that every key of one (group, interval) lives in one hash slot, as the atomic flush and
- * rotation scripts need. The Python implementation reads only the plain layout.
- */
-export type KeyLayout = "plain" | "cluster";
 
 /** The parts of a counter key. */
 export interface KeyParts {
@@ -68,10 +59,8 @@ export function slotPrefix(
   group: string,
   interval: string,
   slot: Slot,
-  layout: KeyLayout = "plain",
 ): string {
-  const base = group + SEPARATOR + interval;
-  return (layout === "cluster" ? `{${base}}` : base) + SEPARATOR + slot + SEPARATOR;
+  return group + SEPARATOR + interval + SEPARATOR + slot + SEPARATOR;
 }
 
 /** Key of the counter of `event` in `slot` of (group, interval). */
@@ -80,9 +69,8 @@ export function counterKey(
   interval: string,
   slot: Slot,
   event: string,
-  layout: KeyLayout = "plain",
 ): string {
-  return slotPrefix(group, interval, slot, layout) + event;
+  return slotPrefix(group, interval, slot) + event;
 }
 
 /** Key holding the start time of the period in `slot` of (group, interval). */
@@ -90,9 +78,8 @@ export function timestampKey(
   group: string,
   interval: string,
   slot: Slot,
-  layout: KeyLayout = "plain",
 ): string {
-  return slotPrefix(group, interval, slot, layout) + TIMESTAMP_ID;
+  return slotPrefix(group, interval, slot) + TIMESTAMP_ID;
 }
 
 /**
@@ -103,9 +90,8 @@ export function writerKey(
   group: string,
   interval: string,
   writer: string,
-  layout: KeyLayout = "plain",
 ): string {
-  return slotPrefix(group, interval, CUR, layout) + WRITER_PREFIX + writer;
+  return slotPrefix(group, interval, CUR) + WRITER_PREFIX + writer;
 }
 
 /** Whether an event ID is reserved for metadata (starts with `@`). */
@@ -145,7 +131,6 @@ export function eventScanPattern(
   group: string,
   interval: string,
   slot: Slot,
-  layout: KeyLayout = "plain",
 ): string {
-  return escapeGlob(slotPrefix(group, interval, slot, layout)) + "[^" + RESERVED_PREFIX + "]*";
+  return escapeGlob(slotPrefix(group, interval, slot)) + "[^" + RESERVED_PREFIX + "]*";
 }

@@ -91,6 +91,9 @@ export class WritePipeline {
   #refusedNow = 0;
   #refusedTotal = 0;
   #rejectedTotal = 0;
+  /** Counts Redis refused for their period (too early, too late) in this episode, and in all. */
+  #outOfWindowNow = 0;
+  #outOfWindowTotal = 0;
   /** Batches sent whose outcome is unknown; resent first, with their numbers. */
   #unconfirmed: NumberedBatch[] = [];
   /** Number of the last batch handed out; the flush script skips numbers it has seen. */
@@ -231,6 +234,8 @@ export class WritePipeline {
         this.#reportDiscarded(batch);
       } else if (status === FlushStatus.Expired) {
         this.#reportExpired(batch);
+      } else if (status === FlushStatus.TooEarly || status === FlushStatus.TooLate) {
+        this.#reportOutOfWindow(batch, status, outcome.value.refused ?? 0);
       }
       for (const event of rejected) this.#reportRejected(batch, event);
       for (const event of outcome.value.totalsRejected ?? []) {
@@ -253,6 +258,7 @@ export class WritePipeline {
     }
     this.#failures = 0;
     this.#reportRefused();
+    if (!outcomes.some((o) => o.status === "fulfilled" && o.value.refused)) this.#endOutOfWindow();
     if (deferred) this.#retryLater(DEFER_RETRY_MS);
     // After settling the batches of unknown outcome, what was logged meanwhile goes next.
     return resending ? "again" : deferred ? "deferred" : "done";
@@ -319,6 +325,40 @@ export class WritePipeline {
         JSON.stringify(this.#config.name)
       }, interval ${interval}: its counter in Redis holds a value that is not a count, or would overflow; left unchanged`,
     );
+  }
+
+  /** Counts that Redis refused because their period was too early or too late by its clock. */
+  get outOfWindowCounts(): number {
+    return this.#outOfWindowTotal;
+  }
+
+  /** The first refusal of an episode warns; the episode's end says how many counts in all. */
+  #reportOutOfWindow(batch: Batch, status: FlushStatus, refused: number): void {
+    this.#outOfWindowTotal += refused;
+    const first = this.#outOfWindowNow === 0;
+    this.#outOfWindowNow += refused;
+    if (!first) return;
+    const interval = this.#config.intervals[batch.intervalIndex];
+    const why = status === FlushStatus.TooEarly
+      ? "it starts later than Redis's clock allows (this machine's clock runs ahead)"
+      : `Redis's clock says it left the kept history (${this.#config.history} periods)`;
+    this.#warn(
+      `Cannot write ${refused} counts of group ${
+        JSON.stringify(this.#config.name)
+      }, interval ${interval.name}, period ${
+        isoTime(batch.period)
+      }: ${why}; dropped (further refusals are counted until a write succeeds)`,
+    );
+  }
+
+  #endOutOfWindow(): void {
+    if (this.#outOfWindowNow === 0) return;
+    this.#warn(
+      `Dropped ${this.#outOfWindowNow} counts of group ${
+        JSON.stringify(this.#config.name)
+      } whose period Redis's clock refused; writes succeed again`,
+    );
+    this.#outOfWindowNow = 0;
   }
 
   #reportDiscarded(batch: Batch): void {

@@ -22,6 +22,13 @@ export const FlushStatus = {
    * have forgotten whether it ran. Its counts were written once or not at all, never twice.
    */
   Expired: 5,
+  /**
+   * Nothing written (`periods` layout): the period starts later than Redis's clock allows (the
+   * writer's clock runs ahead by more than the grace).
+   */
+  TooEarly: 6,
+  /** Nothing written (`periods` layout): the period has left the kept history by Redis's clock. */
+  TooLate: 7,
 } as const;
 /** One of {@link FlushStatus}. */
 export type FlushStatus = typeof FlushStatus[keyof typeof FlushStatus];
@@ -261,21 +268,6 @@ return 0
 export const RELEASE_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-`;
-
-/**
- * List the keys matching a pattern on the node that holds KEYS[1] (Redis Cluster: every key of one
- * (group, interval) is in KEYS[1]'s hash slot, so on that node). ARGV: pattern, keys per SCAN.
- */
-export const SCAN_SCRIPT = `
-local found = {}
-local cursor = '0'
-repeat
-  local reply = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', ARGV[2])
-  cursor = reply[1]
-  for _, key in ipairs(reply[2]) do found[#found + 1] = key end
-until cursor == '0'
-return found
 `;
 
 /**

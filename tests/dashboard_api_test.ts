@@ -12,11 +12,13 @@ import {
   byCount,
   compareIds,
   HistoryRing,
+  historySource,
   startRecorder,
   topCounts,
 } from "../lib/dashboard/history.ts";
 import { compareCodePoints } from "../lib/format/text.ts";
 import { CONTENT_SECURITY_POLICY } from "../lib/dashboard/page.ts";
+import { periodKey } from "../lib/layouts/periods_keys.ts";
 import type { SlotCounts } from "../lib/reader.ts";
 import { Store } from "../lib/store.ts";
 import { writeConfig } from "./_process.ts";
@@ -444,6 +446,77 @@ Deno.test("recorder: reads each finished period after its boundary, without any 
       ]);
     } finally {
       stop();
+      await store.close(true);
+      await Deno.remove(file);
+    }
+  }));
+
+Deno.test("api: /api/history of a periods group reads its kept periods from Redis (origin redis), python groups stay in memory; Redis down is a 503", () =>
+  withRedis(async (server) => {
+    const file = await writeConfig(
+      `redis:\n  host: 127.0.0.1\n  port: ${server.port}\ngroups:\n` +
+        `  hist:\n    layout: periods\n    history: 3\n    events: [a]\n    auto_declare_events: true\n    intervals: [1m]\n` +
+        `  requests:\n    events: [req1]\n    intervals: [5m]\n`,
+    );
+    const config = await loadConfig(file);
+    const store = new Store(config.redis, { offlineQueue: false, reconnect: false });
+    const ring = new HistoryRing();
+    const raw = await server.client();
+    try {
+      // Periods on Redis's clock, far enough from the next boundary for the test's reads.
+      const redisSeconds = async () => Number((await raw.sendCommand(["TIME"]) as string[])[0]);
+      if ((await redisSeconds()) % 60 > 54) {
+        await waitFor(
+          "the next minute on Redis's clock",
+          async () => (await redisSeconds()) % 60 < 54,
+          { timeoutMs: 10_000, everyMs: 200 },
+        );
+      }
+      const current = Math.floor((await redisSeconds()) / 60) * 60;
+      const shard = (start: number) => periodKey("hist", "1m", start, 0);
+      await raw.hSet(shard(current - 120), { a: "1" });
+      await raw.hSet(shard(current - 60), { a: "5", b: "9", [HOSTILE[0]]: "2" });
+      await raw.hSet(shard(current), { a: "100" }); // the current period: not history yet
+      const app = createApp(config, store, { history: historySource(store, ring), ring });
+      const { status, body } = await getJson<HistoryDocument>(app, "/api/history");
+      assert.equal(status, 200);
+      assert.deepEqual(body.intervals, [
+        {
+          group: "hist",
+          interval: "1m",
+          seconds: 60,
+          origin: "redis",
+          periods: [
+            { start: current - 180, end: current - 120, total: 0, distinct: 0, events: [] },
+            {
+              start: current - 120,
+              end: current - 60,
+              total: 1,
+              distinct: 1,
+              events: [{ event: "a", count: 1 }],
+            },
+            {
+              start: current - 60,
+              end: current,
+              total: 16,
+              distinct: 3,
+              events: [
+                { event: "b", count: 9 },
+                { event: "a", count: 5 },
+                { event: HOSTILE[0], count: 2 },
+              ],
+            },
+          ],
+        },
+        { group: "requests", interval: "5m", seconds: 300, origin: "memory", periods: [] },
+      ]);
+      await server.kill();
+      const down = await getJson<{ redisUp: boolean }>(app, "/api/history?group=hist");
+      assert.equal(down.status, 503);
+      assert.equal(down.body.redisUp, false);
+      const python = await getJson<HistoryDocument>(app, "/api/history?group=requests");
+      assert.equal(python.status, 200, "a python group's history is in memory");
+    } finally {
       await store.close(true);
       await Deno.remove(file);
     }

@@ -351,3 +351,20 @@ Deno.test("formatStatusText(): the summary line, then one line per check; UNKNOW
   assert.equal(formatStatusText(unknown), "ECL UNKNOWN - ecl.yml: Cannot parse YAML\n");
   assert.deepEqual(STATUS_CODES, { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 });
 });
+
+Deno.test("ecl status: a config of periods groups only needs no master: OK, no lease check", () =>
+  withRedis(async (server) => {
+    const file = await writeConfig(
+      `redis: {host: 127.0.0.1, port: ${server.port}}\ngroups:\n  p:\n    layout: periods\n    intervals: [5m]\n`,
+    );
+    try {
+      const result = await runCli(["status", file]);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.equal(
+        result.stdout.split("\n")[0],
+        "ECL OK - redis up, layout periods: no master needed, 0 intervals rotated on time",
+      );
+    } finally {
+      await Deno.remove(file);
+    }
+  }));

@@ -26,7 +26,7 @@ import { waitForStop } from "./_signals.ts";
 import { ExitCode } from "./_exit.ts";
 import { printInfo, printWarning } from "./_io.ts";
 import { type DashboardOptions, dashboardRoutes, type Route } from "../dashboard/routes.ts";
-import { HistoryRing, startRecorder } from "../dashboard/history.ts";
+import { HistoryRing, historySource, startRecorder } from "../dashboard/history.ts";
 import { selectIntervals } from "../metrics.ts";
 
 /** Requests that may read Redis at the same time. */
@@ -92,12 +92,13 @@ export interface ServeApp {
 
 /**
  * The app of `ecl serve` for `config`, reading through `store`; the dashboard's history comes
- * from `dashboard` (by default a {@link HistoryRing} of what the app reads).
+ * from `dashboard` (by default Redis for groups that keep it there, else a {@link HistoryRing} of
+ * what the app reads).
  */
 export function createApp(
   config: EclConfig,
   store: Store,
-  dashboard: DashboardOptions = historyInMemory(new HistoryRing()),
+  dashboard: DashboardOptions = dashboardHistory(store, new HistoryRing()),
 ): ServeApp {
   const fetch = createHandler(config, store, dashboard);
   return { fetch, request: (path, init) => fetch(new Request(new URL(path, LOCAL_ORIGIN), init)) };
@@ -153,9 +154,12 @@ function createHandler(
   };
 }
 
-/** The dashboard's history for python-layout groups: `ring`, filled by every `last` slot read. */
-function historyInMemory(ring: HistoryRing): DashboardOptions {
-  return { history: ring.source, ring };
+/**
+ * The dashboard's history: read from Redis for groups whose layout keeps it (`periods`), else
+ * `ring`, filled by every `last` slot read.
+ */
+function dashboardHistory(store: Store, ring: HistoryRing): DashboardOptions {
+  return { history: historySource(store, ring), ring };
 }
 
 /** Serve until SIGINT or SIGTERM; returns the exit code. */
@@ -186,7 +190,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
         printWarning(`internal error: ${(error as Error)?.stack ?? String(error)}`);
         return text(500, "internal error\n");
       },
-    }, createApp(config, store, historyInMemory(ring)).fetch);
+    }, createApp(config, store, dashboardHistory(store, ring)).fetch);
   } catch (error) {
     stopRecorder();
     await store.close(true);

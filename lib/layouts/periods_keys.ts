@@ -20,6 +20,7 @@
  * @module
  */
 import { periodStart } from "../interval.ts";
+import { WRITER_RECORD_TTL_MS } from "./layout.ts";
 
 /** Largest number of shards of one (group, interval). */
 export const MAX_SHARDS = 1024;
@@ -41,8 +42,11 @@ export const EXPIRY_MARGIN_SECONDS = 60;
 /** Expiries of the shards of one period are spread over this many seconds. */
 export const EXPIRY_SPREAD_SECONDS = 60;
 
-/** How long Redis remembers a writer's last batch number per shard after its last write (ms). */
-export const WRITER_TTL_MS = 3_600_000;
+/**
+ * How long Redis remembers a writer's last batch number per shard after its last write (ms): the
+ * resend window plus the clock-skew margin, as in every layout.
+ */
+export const WRITER_TTL_MS = WRITER_RECORD_TTL_MS;
 
 /** The hash tag (with braces) shared by every key of one shard of (group, interval). */
 export function shardTag(group: string, interval: string, shard: number): string {
