@@ -35,6 +35,25 @@ function parseTimestamp(value: string | null): number | undefined {
   return value !== null && INTEGER_TEXT.test(value) ? Number(value) : undefined;
 }
 
+const SPAN_TEXT = /^(-?\d+)\/(-?\d+)$/;
+
+/**
+ * Start of the span in `last`, from the value of `last:@ts`, when it is known: the ecl master
+ * writes `<start>/<end>`, `end` being the `cur:@ts` of the same rotation. When the current period
+ * is not `end`'s, another master (the Python one never writes `last:@ts`) rotated since, and the
+ * start is unknown. A bare `<start>` (an older ecl's) is taken as it is.
+ */
+function lastSpanStart(
+  value: string | null,
+  curPeriod: number | undefined,
+  seconds: number,
+): number | undefined {
+  const span = value === null ? null : SPAN_TEXT.exec(value);
+  if (span === null) return parseTimestamp(value);
+  const end = periodStart(Number(span[2]), seconds);
+  return end === curPeriod ? Number(span[1]) : undefined;
+}
+
 /**
  * Read the counts in `slot` of (group, interval): every predeclared event (0 when it has no key),
  * the events in `extraEvents`, and, when the group auto-declares, every event that has a key.
@@ -68,9 +87,9 @@ export async function readSlot(
     else if (INTEGER_TEXT.test(value)) counts.set(event, Number(value));
     else invalid.set(event, value);
   });
-  const lastStart = parseTimestamp(values[sorted.length]);
   const curStart = parseTimestamp(values[sorted.length + 1]);
   const curPeriod = curStart === undefined ? undefined : periodStart(curStart, interval.seconds);
+  const lastStart = lastSpanStart(values[sorted.length], curPeriod, interval.seconds);
   return {
     group: group.name,
     interval: interval.name,
@@ -101,7 +120,7 @@ export interface SlotHealth {
   /**
    * Whether `last` covers exactly one interval: `false` when the master missed boundaries and it
    * holds several intervals' worth, `undefined` when its start is not known (no ecl master wrote
-   * `last:@ts` yet). Always `undefined` for `cur`.
+   * `last:@ts` yet, or another master rotated since). Always `undefined` for `cur`.
    */
   readonly complete: boolean | undefined;
   /** Whether the current period should have been rotated a while ago: no master is running. */
