@@ -41,6 +41,14 @@ export class LossyProxy {
     this.#marker = marker;
   }
 
+  /** Break every connection open now (clients see a reset and reconnect); returns how many. */
+  dropConnections(): number {
+    const count = this.#sockets.size;
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+    return Math.ceil(count / 2);
+  }
+
   #pipe(client: Socket, targetPort: number): void {
     const upstream = createConnection({ host: HOST, port: targetPort });
     this.#sockets.add(client).add(upstream);

@@ -1,0 +1,34 @@
+/**
+ * One logger process of the soak: logs one event ID of one group as fast as `--batch` per 10 ms
+ * allows, prints `{"logged":N}` every 200 ms, and on SIGTERM stops, closes the logger (writing
+ * every pending count) and prints `{"final":true,"logged":N,"warnings":[...]}`.
+ *
+ * `deno run -A soak/_logger.ts CONFIG GROUP EVENT BATCH`
+ * @module
+ */
+import { EventCountLogger } from "../mod.ts";
+
+const [config, groupName, event, batchText] = Deno.args;
+const batch = Number(batchText);
+const warnings: string[] = [];
+const ecl = await EventCountLogger.fromFile(config, {
+  onWarning: (message) => warnings.length < 50 && warnings.push(message),
+});
+const group = ecl.getGroup(groupName)!;
+let logged = 0;
+const print = (record: Record<string, unknown>) => console.log(JSON.stringify(record));
+
+const ticker = setInterval(() => {
+  for (let i = 0; i < batch; i++) if (group.log(event)) logged++;
+}, 10);
+const progress = setInterval(() => print({ logged }), 200);
+
+Deno.addSignalListener("SIGTERM", async () => {
+  clearInterval(ticker);
+  clearInterval(progress);
+  // Long enough for any outage of the soak: the soak itself restores Redis before it stops loggers.
+  await ecl.close({ timeoutMs: 120_000 });
+  print({ final: true, logged, warnings });
+  Deno.exit(0);
+});
+print({ logged, started: true });
