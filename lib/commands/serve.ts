@@ -2,12 +2,15 @@
  * `ecl serve`: an HTTP endpoint for Prometheus (`GET /metrics`) and for health checks
  * (`GET /healthz`).
  *
- * - At most {@link MAX_CONCURRENT_REQUESTS} requests read Redis at once; one more is answered at
- *   once with 503 and `Retry-After: 1` (Prometheus scrapes a target one scrape at a time, so only
- *   several Prometheus servers or stray clients get there).
+ * - One read of Redis per path at a time: a request that arrives while one is under way shares
+ *   its result, so a burst of requests (or many Prometheus servers) costs Redis one read, and a
+ *   normal scrape is answered among them.
  * - A request waits at most {@link REQUEST_TIMEOUT_MS} for Redis: then `/metrics` answers with
- *   `ecl_redis_up 0` and `/healthz` with 503. The reads go on in the background and keep their
- *   place among the concurrent ones until Redis answers or the connection drops.
+ *   `ecl_redis_up 0` and `/healthz` with 503. The read goes on in the background until Redis
+ *   answers or the connection drops; requests meanwhile share it.
+ * - Idle connections and requests that send their headers slowly cost a file descriptor and a
+ *   few KiB each (Deno raises the soft limit of open files to the hard one); a header block over
+ *   ~400 KiB is refused with 400.
  * - Responses never hold passwords, file paths or Redis addresses: only group, interval and event
  *   names, counts, and the ID of the master holding the lease.
  * @module
@@ -21,8 +24,6 @@ import { waitForStop } from "./_signals.ts";
 import { ExitCode } from "./_exit.ts";
 import { printInfo, printWarning } from "./_io.ts";
 
-/** Requests that may read Redis at the same time. */
-export const MAX_CONCURRENT_REQUESTS = 4;
 /** How long a request waits for Redis before it reports it down. */
 export const REQUEST_TIMEOUT_MS = 5000;
 
@@ -89,33 +90,42 @@ export function createHandler(
   config: EclConfig,
   store: Store,
 ): (request: Request) => Promise<Response> {
-  let active = 0;
+  const reading = new Map<string, Promise<unknown>>();
 
-  /** Run `work` in one of the concurrent places, or return `undefined` when none is free. */
-  function limited<T>(work: () => Promise<T>, fallback: T): Promise<T> | undefined {
-    if (active >= MAX_CONCURRENT_REQUESTS) return undefined;
-    active++;
-    const running = work();
-    running.then(() => active--, () => active--);
+  /** The result of `work`, started unless a read of `path` is under way; `fallback` after the timeout. */
+  function shared<T>(path: string, work: () => Promise<T>, fallback: T): Promise<T> {
+    let running = reading.get(path) as Promise<T> | undefined;
+    if (running === undefined) {
+      running = work();
+      reading.set(path, running);
+      const done = () => void reading.delete(path);
+      running.then(done, done);
+    }
     return withTimeout(running, REQUEST_TIMEOUT_MS, fallback);
   }
 
-  const routes: Record<string, () => Promise<Response> | undefined> = {
+  const routes: Record<string, () => Promise<Response>> = {
+    // The text is made once per read: requests that share a read share it too.
     "/metrics": () =>
-      limited(() => readSnapshot(store, config, {}), { redisUp: false })?.then((snapshot) =>
-        new Response(formatPrometheus(snapshot, Date.now() / 1000), {
+      shared(
+        "/metrics",
+        async () => formatPrometheus(await readSnapshot(store, config, {}), Date.now() / 1000),
+        undefined,
+      ).then((body) =>
+        new Response(body ?? formatPrometheus({ redisUp: false }, Date.now() / 1000), {
           headers: { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" },
         })
       ),
     "/healthz": () =>
-      limited(
+      shared(
+        "/healthz",
         () =>
           store.leaseHolder().then(() => true, (error) => {
             if (error instanceof RedisError) return false;
             throw error;
           }),
         false,
-      )?.then((up) => up ? text(200, "ok\n") : text(503, "Redis does not answer\n")),
+      ).then((up) => up ? text(200, "ok\n") : text(503, "Redis does not answer\n")),
   };
 
   return (request) => {
@@ -126,8 +136,7 @@ export function createHandler(
         text(405, "method not allowed\n", { Allow: ALLOWED_METHODS }),
       );
     }
-    return route() ??
-      Promise.resolve(text(503, "too many concurrent requests\n", { "Retry-After": "1" }));
+    return route();
   };
 }
 
