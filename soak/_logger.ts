@@ -27,8 +27,9 @@ Deno.addSignalListener("SIGTERM", async () => {
   clearInterval(ticker);
   clearInterval(progress);
   // Long enough for any outage of the soak: the soak itself restores Redis before it stops loggers.
+  const closing = Date.now();
   await ecl.close({ timeoutMs: 120_000 });
-  print({ final: true, logged, warnings });
+  print({ final: true, logged, warnings, closeMs: Date.now() - closing });
   Deno.exit(0);
 });
 print({ logged, started: true });

@@ -131,6 +131,10 @@ interface Incarnation {
   final: boolean;
   killed: boolean;
   started: Promise<void>;
+  /** Warnings the logger printed (its final report). */
+  warnings: string[];
+  /** How long its close took after SIGTERM (ms). */
+  closeMs?: number;
 }
 
 function config(port: number): string {
@@ -222,19 +226,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         logged: 0,
         final: false,
         killed: false,
+        warnings: [],
         started: new Promise((resolve) => started = resolve),
         child: new Child(
           "soak/_logger.ts",
           [loggerConfig, GROUPS[mode], event, String(batch)],
           (line) => {
-            let record: { logged?: number; final?: boolean; warnings?: string[] };
+            let record: { logged?: number; final?: boolean; warnings?: string[]; closeMs?: number };
             try {
               record = JSON.parse(line);
             } catch {
               return;
             }
             if (typeof record.logged === "number") incarnation.logged = record.logged;
-            if (record.final) incarnation.final = true;
+            if (record.final) {
+              incarnation.final = true;
+              incarnation.warnings = record.warnings ?? [];
+              incarnation.closeMs = record.closeMs;
+            }
             started();
           },
         ),
@@ -251,11 +260,23 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const stopLogger = async (incarnation: Incarnation, signal: Deno.Signal) => {
       incarnation.killed = signal === "SIGKILL";
       incarnation.child.kill(signal);
-      await within(`exit of logger ${incarnation.event}`, 150_000, incarnation.child.exited);
+      const code = await within(
+        `exit of logger ${incarnation.event}`,
+        150_000,
+        incarnation.child.exited,
+      );
       if (signal === "SIGTERM" && !incarnation.final) {
         notes.push(
-          `logger ${incarnation.event} exited without its final report: ${
+          `logger ${incarnation.event} exited (code ${code}) without its final report, after logging ${incarnation.logged}: ${
             incarnation.child.stderr.join(" | ")
+          }`,
+        );
+      }
+      const unwritten = incarnation.warnings.filter((warning) => /not written/.test(warning));
+      if (unwritten.length > 0 || (incarnation.closeMs ?? 0) > 30_000) {
+        notes.push(
+          `logger ${incarnation.event}: close took ${incarnation.closeMs} ms; ${
+            unwritten.join(" | ")
           }`,
         );
       }
@@ -312,6 +333,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           log(`${kind}: logger ${old.event} (logged ${old.logged} so far)`);
           await stopLogger(old, kind === "logger-kill" ? "SIGKILL" : "SIGTERM");
           slots[which] = startLogger(old.mode);
+          // Signals before its handler is installed would kill it as SIGKILL does: wait.
+          await within(`start of logger ${slots[which].event}`, 60_000, slots[which].started);
           break;
         }
         case "proxy-drop":
@@ -411,12 +434,14 @@ export function auditRotations(
   for (const value of values) {
     const [start, end] = value.split("/").map(Number);
     boundaries.add(start).add(end);
-    if (!(end > start)) doubled++;
     const starts = startsByEnd.get(end) ?? new Set();
     starts.add(start);
     startsByEnd.set(end, starts);
   }
-  for (const starts of startsByEnd.values()) doubled += starts.size - 1;
+  // A second rotation of a boundary records another start for it (or itself: `B/B`).
+  for (const [end, starts] of startsByEnd) {
+    doubled += starts.size - 1 + (starts.size === 1 && !([...starts][0] < end) ? 1 : 0);
+  }
   let mergedInOutage = 0;
   let missed = 0;
   const sorted = [...boundaries].sort((a, b) => a - b);
