@@ -12,7 +12,7 @@
  * @module
  */
 import { LossyProxy } from "../tests/_proxy.ts";
-import { type RawClient, RedisServer } from "../tests/_redis.ts";
+import { RedisServer } from "../tests/_redis.ts";
 import { sleep } from "../tests/_wait.ts";
 import { Child, within } from "./_child.ts";
 
@@ -179,7 +179,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const loggerConfig = await writeTemp(config(proxy.port));
   const incarnations: Incarnation[] = [];
   let generation = 0;
-  let auditor: RawClient | undefined;
   let auditing = true;
   let auditLoop: Promise<void> = Promise.resolve();
   const seen = new Map<string, Set<string>>();
@@ -189,7 +188,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     masters.push(startMaster(), startMaster());
     // Loggers start once the masters have opened the periods (the first master's catch-up).
     const raw = await redis.client();
-    auditor = raw;
     const curKeys = Object.values(GROUPS).flatMap((group) => [
       `${group}:${INTERVAL}:cur:@ts`,
       `${group}:${TOTAL_INTERVAL}:cur:@ts`,

@@ -144,7 +144,8 @@ groups:
         const slow = hostile(port, "slow");
         clients.push(slow);
         assert.equal((await slow.ready).open, 200);
-        await waitFor("1,200 connections at the server", async () => fds() >= idleFds + 1200);
+        await waitFor("1,200 connections at the server", () =>
+          Promise.resolve(fds() >= idleFds + 1200));
         memory.connections = rssMiB(child.pid);
 
         const big = hostile(port, "big");
@@ -164,9 +165,11 @@ groups:
 
         // The idle and slow connections stay open (no idle time-out in Deno.serve) until their
         // clients go; then the server holds no more descriptors than before.
-        for (const client of clients.splice(0)) await client.stop();
-        await waitFor("the hostile connections closed at the server", async () =>
-          fds() <= idleFds + 2);
+        for (const client of clients.splice(0)) {
+          await client.stop();
+        }
+        await waitFor("the hostile connections closed at the server", () =>
+          Promise.resolve(fds() <= idleFds + 2));
         probing = false;
         await prober;
         memory.after = rssMiB(child.pid);
@@ -177,7 +180,9 @@ groups:
         );
         assert.deepEqual(failed, [], "every scrape answers 200 in time");
         assert.ok(scrapes.length >= 10, `only ${scrapes.length} scrapes`);
-        const slowest = Math.max(...scrapes.map((s) => s.ms));
+        const slowest = Math.max(...scrapes.map((s) =>
+          s.ms
+        ));
         console.log(
           `ecl serve under hostile clients: ${scrapes.length} scrapes, slowest ${slowest} ms; RSS MiB ${
             Object.entries(memory).map(([name, mib]) => `${name} ${mib.toFixed(1)}`).join(", ")
