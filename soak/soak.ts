@@ -258,11 +258,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const stopLogger = async (incarnation: Incarnation, signal: Deno.Signal) => {
       incarnation.killed = signal === "SIGKILL";
       incarnation.child.kill(signal);
+      // A close that takes long: what Redis and the proxy see of the connections meanwhile.
+      const slow = setTimeout(async () => {
+        const clients = await raw.sendCommand(["CLIENT", "LIST"]).catch(String);
+        notes.push(
+          `logger ${incarnation.event} still closing after 15 s; ${proxy.connections} connections at the proxy; Redis CLIENT LIST:\n${clients}`,
+        );
+      }, 15_000);
       const code = await within(
         `exit of logger ${incarnation.event}`,
         150_000,
         incarnation.child.exited,
-      );
+      ).finally(() => clearTimeout(slow));
       if (signal === "SIGTERM" && !incarnation.final) {
         notes.push(
           `logger ${incarnation.event} exited (code ${code}) without its final report, after logging ${incarnation.logged}: ${
@@ -274,7 +281,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       if (unwritten.length > 0 || (incarnation.closeMs ?? 0) > 30_000) {
         notes.push(
           `logger ${incarnation.event}: close took ${incarnation.closeMs} ms; ${
-            unwritten.join(" | ")
+            incarnation.warnings.slice(-6).join(" | ")
           }`,
         );
       }

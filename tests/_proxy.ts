@@ -41,6 +41,11 @@ export class LossyProxy {
     this.#marker = marker;
   }
 
+  /** Connections open now (client and upstream sockets, two per connection). */
+  get connections(): number {
+    return Math.ceil(this.#sockets.size / 2);
+  }
+
   /** Break every connection open now (clients see a reset and reconnect); returns how many. */
   dropConnections(): number {
     const count = this.#sockets.size;
