@@ -5,7 +5,7 @@
  */
 import { denoCommand } from "../tests/_process.ts";
 
-const KEEP_LINES = 20;
+const KEEP_LINES = 60;
 
 /** A running `deno run -A SCRIPT ...ARGS`. */
 export class Child {

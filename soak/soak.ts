@@ -260,9 +260,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       incarnation.child.kill(signal);
       // A close that takes long: what Redis and the proxy see of the connections meanwhile.
       const slow = setTimeout(async () => {
+        await sleep(500); // the logger's own report first
         const clients = await raw.sendCommand(["CLIENT", "LIST"]).catch(String);
         notes.push(
-          `logger ${incarnation.event} still closing after 15 s; ${proxy.connections} connections at the proxy; Redis CLIENT LIST:\n${clients}`,
+          `logger ${incarnation.event} still closing after 15 s; ${proxy.connections} connections at the proxy; Redis CLIENT LIST:\n${clients}\nthe logger's stderr:\n${
+            incarnation.child.stderr.join("\n")
+          }`,
         );
       }, 15_000);
       const code = await within(
