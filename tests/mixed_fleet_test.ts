@@ -173,7 +173,7 @@ Deno.test("mixed fleet: after a Python master, an ecl master's rotation knows th
         read.text.stderr,
         `ecl: warning: web:1m: "last" spans 3 intervals (${at(C - 180)} to ${
           at(C)
-        }), not one: the master missed boundaries\n`,
+        }): the master missed boundaries\n`,
       );
       assert.equal(read.json.last.complete, false);
       assert.equal(read.json.last.start, C - 180);
