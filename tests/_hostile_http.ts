@@ -5,7 +5,8 @@
  * - `idle`: opens 1,000 connections and sends nothing;
  * - `slow`: 200 connections that send a request's headers one byte every 200 ms, never ending;
  * - `big`: 10 requests with a 1 MiB header each;
- * - `burst`: 10,000 `GET /metrics` in a burst, 100 pipelined on each of 100 connections.
+ * - `burst`: 10,000 `GET /metrics` in a burst, 100 pipelined on each of 100 connections;
+ * - `queries`: the same with 10,000 distinct dashboard queries (`/api/counts?filter=…`).
  *
  * Prints one JSON line when its clients are in place (`idle`, `slow`: they stay until the process
  * is killed) or done (`big`, `burst`, with the status of every answer).
@@ -89,12 +90,16 @@ switch (kind) {
     report({ statuses: counts });
     break;
   }
-  case "burst": {
-    const one = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    const last = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    const pipelined = encoder.encode(one.repeat(99) + last);
+  case "burst":
+  case "queries": {
+    const path = (i: number) => kind === "burst" ? "/metrics" : `/api/counts?filter=q${i}`;
+    const one = (i: number) => `GET ${path(i)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+    const last = (i: number) =>
+      `GET ${path(i)} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
     const counts: Record<string, number> = {};
-    await Promise.all(Array.from({ length: 100 }, async () => {
+    await Promise.all(Array.from({ length: 100 }, async (_, c) => {
+      const requests = Array.from({ length: 100 }, (_, r) => (r < 99 ? one : last)(c * 100 + r));
+      const pipelined = encoder.encode(requests.join(""));
       const conn = await Deno.connect({ hostname: HOST, port });
       await conn.write(pipelined);
       merge(counts, statuses(await readAll(conn)));

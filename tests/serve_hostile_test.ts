@@ -1,8 +1,8 @@
 /**
  * `ecl serve` under hostile HTTP clients (tests/_hostile_http.ts, in their own processes): 1,000
- * idle connections, 200 requests whose headers never end, 1 MiB headers, and 10,000 requests in a
- * burst. Throughout, a normal scrape of `/healthz` and `/metrics` answers 200 within a deadline,
- * and the server's memory stays bounded.
+ * idle connections, 200 requests whose headers never end, 1 MiB headers, 10,000 requests in a
+ * burst, and 10,000 distinct dashboard queries. Throughout, a normal scrape of `/healthz` and
+ * `/metrics` answers 200 within a deadline, and the server's memory stays bounded.
  */
 import assert from "node:assert/strict";
 import { spawnScript, writeConfig } from "./_process.ts";
@@ -80,7 +80,8 @@ function hostile(port: number, kind: string) {
 }
 
 Deno.test({
-  name: "serve: hostile clients (idle, slow headers, 1 MiB headers, a burst) never stop a scrape",
+  name:
+    "serve: hostile clients (idle, slow headers, 1 MiB headers, bursts, made-up queries) never stop a scrape",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: () =>
@@ -168,28 +169,42 @@ groups:
         const reads = Number(/^cmdstat_mget:calls=(\d+)/m.exec(stats)?.[1]);
         assert.ok(reads < 60_000 / 4, stats);
 
+        // 10,000 distinct dashboard queries: each is read or turned away with 503 (at most 4
+        // distinct ones are read at once), and the scrapes go on.
+        const queries = hostile(port, "queries");
+        clients.push(queries);
+        const answered = (await queries.ready).statuses ?? {};
+        assert.deepEqual(
+          Object.keys(answered).filter((s) =>
+            s !== "200" && s !== "503"
+          ),
+          [],
+        );
+        assert.equal((answered["200"] ?? 0) + (answered["503"] ?? 0), 10_000);
+        memory.queries = rssMiB(child.pid);
+
         // The idle and slow connections stay open (no idle time-out in Deno.serve) until their
         // clients go; then the server holds no more descriptors than before.
         for (const client of clients.splice(0)) {
           await client.stop();
         }
-        await waitFor("the hostile connections closed at the server", () =>
-          Promise.resolve(fds() <= idleFds + 2));
+        await waitFor(
+          "the hostile connections closed at the server",
+          () => Promise.resolve(fds() <= idleFds + 2),
+        );
         probing = false;
         await prober;
         memory.after = rssMiB(child.pid);
         memory.peak = Math.max(peak, ...Object.values(memory));
 
-        const failed = scrapes.filter((s) =>
-          s.status !== 200 || s.error !== undefined
-        );
+        const failed = scrapes.filter((s) => s.status !== 200 || s.error !== undefined);
         assert.deepEqual(failed, [], "every scrape answers 200 in time");
         assert.ok(scrapes.length >= 10, `only ${scrapes.length} scrapes`);
-        const slowest = Math.max(...scrapes.map((s) =>
-          s.ms
-        ));
+        const slowest = Math.max(...scrapes.map((s) => s.ms));
         console.log(
-          `ecl serve under hostile clients: ${scrapes.length} scrapes, slowest ${slowest} ms; ${reads} MGETs for 60,000 requests; RSS MiB ${
+          `ecl serve under hostile clients: ${scrapes.length} scrapes, slowest ${slowest} ms; ${reads} MGETs for 60,000 requests; distinct queries ${
+            JSON.stringify(answered)
+          }; RSS MiB ${
             Object.entries(memory).map(([name, mib]) => `${name} ${mib.toFixed(1)}`).join(", ")
           }`,
         );
