@@ -6,7 +6,9 @@
  * - `<group>:<interval>:cur:<event>`  count of the current, unfinished period
  * - `<group>:<interval>:last:<event>` final count of the last finished period
  * - `<group>:<interval>:cur:@ts`      start (UNIX seconds) of the current period
- * - `<group>:<interval>:last:@ts`     start of the span now in `last` (ecl only)
+ * - `<group>:<interval>:last:@ts`     `<start>/<end>` of the span now in `last` (ecl only; `end` is
+ *                                     the `cur:@ts` it belongs to: another value there means that
+ *                                     another master rotated since, and the start is unknown)
  *
  * Event IDs that start with `@` are reserved for such metadata; group names never contain `:`.
  * @module

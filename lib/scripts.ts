@@ -119,9 +119,16 @@ local ts = tonumber(redis.call('GET', KEYS[1]))
 if ts then
   local current = math.floor(ts / len) * len
   if period < current then
-    local lastTs = tonumber(redis.call('GET', KEYS[2]))
+    -- last:@ts is "<start>/<end>"; a start recorded for another end (another master rotated since)
+    -- or none at all means "last" covers one interval. A bare "<start>" is an older ecl's.
+    local lastTs = redis.call('GET', KEYS[2])
     local lastStart = current - len
-    if lastTs then lastStart = math.floor(lastTs / len) * len end
+    local start, to = string.match(lastTs or '', '^(-?%d+)/(-?%d+)$')
+    if start then
+      if math.floor(tonumber(to) / len) * len == current then lastStart = tonumber(start) end
+    elseif tonumber(lastTs) then
+      lastStart = math.floor(tonumber(lastTs) / len) * len
+    end
     if period < lastStart then status = ${FlushStatus.Discarded} end
     if status ~= ${FlushStatus.Discarded} then
       prefix = ARGV[6]
@@ -183,6 +190,7 @@ return 0
  * Dynamic events: their `last` keys are deleted and their `cur` keys renamed to `last`, so an
  * event that saw nothing in a period disappears after the next rotation (as in the original).
  * Predeclared events: `last` gets the value of `cur` (0 when absent), `cur` is set to 0.
+ * `last:@ts` becomes `<start of the old period>/<B>` (read by `layouts/python.ts`).
  */
 export const ROTATE_SCRIPT = ACL_CHECK + `
 local boundary = tonumber(ARGV[1])
@@ -243,7 +251,9 @@ for id in pairs(declared) do
   rotated = rotated + 1
 end
 if ts then
-  redis.call('SET', KEYS[2], string.format('%d', math.floor(ts / len) * len))
+  -- "<start>/<end>": the end tells readers which cur:@ts this start belongs to, so a start left
+  -- here by an earlier rotation (the Python master never writes last:@ts) is known to be stale.
+  redis.call('SET', KEYS[2], string.format('%d', math.floor(ts / len) * len) .. '/' .. ARGV[1])
 else
   redis.call('DEL', KEYS[2])
 end

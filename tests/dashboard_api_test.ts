@@ -1,6 +1,6 @@
 /**
  * The dashboard routes of `ecl serve` in process (`app.request()`) against a real redis-server:
- * the `/api/…` documents, their errors, Redis down, the concurrency limit, the security headers of
+ * the `/api/…` documents, their errors, Redis down, reads shared per query, the security headers of
  * the page and its assets; and the bounded history ring.
  */
 import assert from "node:assert/strict";
@@ -286,27 +286,79 @@ Deno.test("api: /api/history has the finished periods read, oldest first", () =>
     });
   }));
 
-Deno.test("api: the limit of 4 concurrent requests holds for /api and /", () =>
+/** MGETs that Redis ran, by its `INFO commandstats`. */
+function mgetCalls(stats: string): number {
+  return Number(/^cmdstat_mget:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
+}
+
+Deno.test("api: while Redis is frozen, requests share a read per query; distinct queries are capped", () =>
   withRedis(async (server) => {
     await withApp(server.port, async (app) => {
-      await app.request("/api/counts"); // connected
+      const raw = await server.client();
+      await raw.configResetStat();
+      assert.equal((await app.request("/api/counts")).status, 200); // connected
+      const perRead = mgetCalls(await raw.info("commandstats"));
+      assert.ok(perRead > 0);
+      await raw.configResetStat();
       server.pause();
+      let waiting: Promise<Response>[] = [];
       try {
-        const first = [1, 2, 3, 4].map(() => app.request("/api/counts"));
-        for (const path of ["/api/counts", "/api/groups", "/"]) {
+        // Twenty requests of two queries (parameters in any order, unknown ones ignored) and
+        // three more distinct queries: five reads, the most that run at once (one bare, four of
+        // the capped queries with parameters).
+        waiting = [
+          ...Array.from({ length: 10 }, () => app.request("/api/counts")),
+          ...Array.from(
+            { length: 10 },
+            (_, i) =>
+              app.request(
+                i % 2 === 0
+                  ? `/api/counts?top=5&filter=req`
+                  : `/api/counts?filter=req&x=${i}&top=5`,
+              ),
+          ),
+          ...[1, 2, 3].map((top) => app.request(`/api/counts?top=${top}`)),
+        ];
+        // One more distinct query is turned away at once; the page, its assets and
+        // /api/groups need no read and are answered at once.
+        for (const path of ["/api/counts?top=4", "/api/history?interval=5m"]) {
           const extra = await app.request(path);
           assert.deepEqual([path, extra.status], [path, 503]);
           assert.equal(extra.headers.get("retry-after"), "1");
-          await extra.body?.cancel();
+          assert.equal(extra.headers.get("content-security-policy"), CONTENT_SECURITY_POLICY);
+          assert.deepEqual(await extra.json(), {
+            error: "Too many distinct requests at once, try again",
+          });
+        }
+        for (const path of ["/", "/dashboard.js", "/dashboard.css", "/api/groups"]) {
+          const page = await app.request(path);
+          assert.deepEqual([path, page.status], [path, 200]);
+          await page.body?.cancel();
         }
         // After the time-out (5 s), the waiting ones say Redis did not answer.
-        for (const response of await Promise.all(first)) {
+        for (const response of await Promise.all(waiting)) {
           assert.equal(response.status, 503);
-          assert.equal((await response.json()).redisUp, false);
+          assert.deepEqual(await response.json(), {
+            error: "Redis did not answer in time",
+            redisUp: false,
+          });
         }
       } finally {
         server.resume();
       }
+      // Redis was sent five reads, not twenty-three.
+      let calls = 0;
+      await waitFor("the reads sent to the frozen server, run", async () => {
+        calls = mgetCalls(await raw.info("commandstats"));
+        return calls >= 5 * perRead;
+      }, { timeoutMs: 10_000, everyMs: 50 });
+      assert.equal(calls, 5 * perRead);
+      // Then the places are free again.
+      await waitFor("a fifth distinct query answered", async () => {
+        const response = await app.request("/api/counts?top=4");
+        await response.body?.cancel();
+        return response.status === 200;
+      }, { timeoutMs: 10_000, everyMs: 100 });
     });
   }));
 

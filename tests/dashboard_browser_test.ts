@@ -86,7 +86,8 @@ function recordTruth(raw: RawClient, stop: AbortSignal): Map<number, number> {
   (async () => {
     while (!stop.aborted) {
       const [start, count] = await raw.mGet(["ticks:1s:last:@ts", "ticks:1s:last:a"]);
-      if (start !== null) truth.set(Number(start), Number(count ?? 0));
+      // `<start>/<end>` (see lib/layouts/python.ts)
+      if (start !== null) truth.set(Number(start.split("/")[0]), Number(count ?? 0));
       await sleep(100);
     }
   })().catch(() => {});

@@ -175,7 +175,7 @@ Deno.test("status: WARNING without a master, for a late rotation and for an inco
         }); "last" covers one interval`,
         `WARNING: requests:1h: not rotated since ${
           iso(h1 - 3600)
-        }: 1 boundary missed; start of "last" unknown (no last:@ts)`,
+        }: 1 boundary missed; start of "last" unknown (no last:@ts from its rotation)`,
         `WARNING: pages:5m: rotated on time (current period since ${
           iso(m5)
         }); "last" spans 3 intervals (${iso(m5 - 900)} to ${

@@ -147,7 +147,7 @@ export function checkInterval(
     statuses.push("WARNING");
     parts.push(spanText(slot, health));
   } else if (health.complete === undefined && currentStart !== undefined) {
-    parts.push('start of "last" unknown (no last:@ts)');
+    parts.push('start of "last" unknown (no last:@ts from its rotation)');
   } else if (health.complete) {
     parts.push('"last" covers one interval');
   }

@@ -46,6 +46,26 @@ function parseTimestamp(value: string | null): number | undefined {
   return value !== null && INTEGER_TEXT.test(value) ? Number(value) : undefined;
 }
 
+const SPAN_TEXT = /^(-?\d+)\/(-?\d+)$/;
+
+/**
+ * Start of the span in `last`, from the value of `last:@ts`, when it is known: the ecl master
+ * writes `<start>/<end>` (`ROTATE_SCRIPT`), `end` being the `cur:@ts` of the same rotation. When
+ * the current period is not `end`'s, another master (the Python one never writes `last:@ts`)
+ * rotated since, and the start is unknown. A bare `<start>` (an older ecl's) is taken as it is.
+ * `FLUSH_SCRIPT` reads the value by the same rule.
+ */
+function lastSpanStart(
+  value: string | null,
+  curPeriod: number | undefined,
+  seconds: number,
+): number | undefined {
+  const span = value === null ? null : SPAN_TEXT.exec(value);
+  if (span === null) return parseTimestamp(value);
+  const end = periodStart(Number(span[2]), seconds);
+  return end === curPeriod ? Number(span[1]) : undefined;
+}
+
 /** The `python` layout: the original's keys, rotated by a master. */
 export class PythonLayout implements Layout {
   readonly name = "python";
@@ -171,9 +191,9 @@ export class PythonLayout implements Layout {
     const values = new Map<string, string | null>();
     list.forEach((event, index) => values.set(event, stored[index]));
     // `last:@ts` is written by ecl masters only; `cur:@ts` by Python masters too, a little late.
-    const lastStart = parseTimestamp(stored[list.length]);
     const curStart = parseTimestamp(stored[list.length + 1]);
     const curPeriod = curStart === undefined ? undefined : periodStart(curStart, interval.seconds);
+    const lastStart = lastSpanStart(stored[list.length], curPeriod, interval.seconds);
     return slot === LAST ? { values, start: lastStart, end: curPeriod } : {
       values,
       start: curPeriod,
