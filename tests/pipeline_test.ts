@@ -11,6 +11,7 @@ import { EventGroup } from "../lib/group.ts";
 import { periodStart } from "../lib/interval.ts";
 import type { RedisSpec } from "../lib/redis_config.ts";
 import { Store } from "../lib/store.ts";
+import { runCli, writeConfig } from "./_process.ts";
 import { type RawClient, withRedis } from "./_redis.ts";
 import { waitFor } from "./_wait.ts";
 
@@ -119,5 +120,43 @@ Deno.test("WritePipeline: close() waits out the grace for deferred counts, then 
     } finally {
       await group.close();
       await store.close();
+    }
+  }));
+
+Deno.test("ecl log in a period no master opened: exits 0 once its count is in Redis, once", () =>
+  withRedis(async (server) => {
+    const config = await writeConfig(`redis:
+  host: 127.0.0.1
+  port: ${server.port}
+groups:
+  g:
+    events: [a]
+    intervals: [2s]
+`);
+    const parsed = parseConfig({
+      redis: server.spec,
+      groups: { g: { events: ["a"], intervals: ["2s"] } },
+    });
+    const groupConfig = parsed.groups.get("g")!;
+    const store = new Store(parsed.redis);
+    try {
+      const raw = await server.client();
+      // Open a period, then start `ecl log` at the beginning of the next one, which nobody opens:
+      // its write is Deferred until the grace (2 s) runs out. (Started later, it writes at once.)
+      const opened = periodStart(Date.now() / 1000, 2);
+      await store.rotate(groupConfig, groupConfig.intervals[0], opened);
+      await waitFor(
+        "the next 2 s period",
+        () => Promise.resolve(periodStart(Date.now() / 1000, 2) > opened),
+        { timeoutMs: 5000, everyMs: 10 },
+      );
+      const result = await runCli(["log", config, "g", "a", "5"]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stderr, "");
+      assert.equal(await raw.get("g:2s:cur:a"), "5");
+      assert.equal(await raw.get("g:2s:cur:@ts"), String(opened), "no rotation happened");
+    } finally {
+      await store.close();
+      await Deno.remove(config);
     }
   }));
