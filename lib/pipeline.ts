@@ -387,6 +387,11 @@ export class WritePipeline {
     );
   }
 
+  #cancelRetry(): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+  }
+
   #retryLater(delayMs: number): void {
     if (this.#retryTimer !== undefined || this.#stopped) return;
     this.#retryTimer = setTimeout(() => {
@@ -418,13 +423,28 @@ export class WritePipeline {
     });
   }
 
+  /**
+   * Write until nothing is pending, waiting for the master while counts are Deferred. Only once no
+   * loop runs is "nothing pending" true: a running loop's batches are in flight, in neither the
+   * accumulator nor the unconfirmed batches, and a Deferred reply brings them back.
+   */
   async #flushAll(): Promise<void> {
     // A loop under way may have taken its batches before the caller's last counts, and its
     // failure is not the caller's: let it end, then write (or join what started meanwhile).
-    while (this.#running !== undefined) await this.#running.catch(() => undefined);
-    while (!this.#nothingPending() && await this.#write()) {
+    await this.#idle();
+    while (!this.#nothingPending()) {
+      if (!await this.#write()) return;
+      // Deferred: this flush offers them again itself, after the same pause as the retry timer
+      // (which would only add a round of its own meanwhile).
+      this.#cancelRetry();
       await new Promise((resolve) => setTimeout(resolve, DEFER_RETRY_MS));
+      await this.#idle();
     }
+  }
+
+  /** Resolves once no write loop runs (whatever its outcome). */
+  async #idle(): Promise<void> {
+    while (this.#running !== undefined) await this.#running.catch(() => undefined);
   }
 
   /**
@@ -451,8 +471,7 @@ export class WritePipeline {
   async close(): Promise<void> {
     this.#boundaryTimer?.cancel();
     clearInterval(this.#syncTimer);
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
+    this.#cancelRetry();
     try {
       for (let failures = 0;; failures++) {
         try {
@@ -473,8 +492,7 @@ export class WritePipeline {
         }
       }
     } finally {
-      clearTimeout(this.#retryTimer);
-      this.#retryTimer = undefined;
+      this.#cancelRetry();
     }
     await this.#release();
   }
@@ -486,7 +504,7 @@ export class WritePipeline {
    * effort: a record not released expires with its TTL.
    */
   async #release(): Promise<void> {
-    while (this.#running !== undefined) await this.#running.catch(() => undefined);
+    await this.#idle();
     if (this.#seq === 0 || !this.#nothingPending() || this.#stopped) return;
     try {
       await this.#store.releaseWriter(this.#config, this.#writer, this.#seq);
@@ -499,8 +517,7 @@ export class WritePipeline {
   /** Stop retrying (the logger gave up waiting for Redis at close). */
   abandon(): void {
     this.#stopped = true;
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
+    this.#cancelRetry();
     this.#wakeClose?.();
   }
 }
