@@ -8,8 +8,7 @@
  */
 import type { GroupConfig, IntervalConfig } from "../config.ts";
 import { CUR, type Slot } from "../keys.ts";
-import { RELEASE_WRITER_SCRIPT } from "../scripts.ts";
-import { FlushStatus } from "../scripts.ts";
+import { FlushStatus, RELEASE_WRITER_SCRIPT } from "../scripts.ts";
 import {
   carriesTotals,
   type Commands,
@@ -24,7 +23,7 @@ import {
   currentPeriod,
   periodKey,
   periodStarts,
-  shardOf,
+  splitByShard,
   writerKey,
 } from "./periods_keys.ts";
 import {
@@ -183,14 +182,9 @@ export class PeriodsLayout implements Layout {
     events: string[],
     values: Map<string, string | null>,
   ): Promise<void> {
-    const byShard = new Map<number, string[]>();
-    for (const event of events) {
-      const shard = shardOf(event, group.shards);
-      const list = byShard.get(shard) ?? [];
-      list.push(event);
-      byShard.set(shard, list);
-    }
-    for (const [shard, list] of byShard) {
+    const byShard = splitByShard(new Map(events.map((event) => [event, true])), group.shards);
+    for (const [shard, part] of byShard) {
+      const list = [...part.keys()];
       const key = periodKey(group.name, interval.name, start, shard);
       for (let i = 0; i < list.length; i += FIELDS_CHUNK) {
         const chunk = list.slice(i, i + FIELDS_CHUNK);
