@@ -76,9 +76,8 @@ async function runMasterFor(
 // --- TLS ----------------------------------------------------------------------------------------
 
 /**
- * Host names to reach the TLS server by; the certificate is for both. `127.0.0.1` fails with "The
- * property 'options.servername' must not be an IP address" until lib/store.ts stops passing an IP
- * address as TLS `servername` (SNI takes host names only); then drop `ignore`.
+ * A host name and an IP address to reach the TLS server by; the certificate is for both. (SNI takes
+ * host names only: lib/node_redis.ts sends no `servername` for an IP address.)
  */
 const TLS_HOSTS = [
   { host: "localhost", ignore: false },

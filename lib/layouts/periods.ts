@@ -8,7 +8,7 @@
  */
 import type { GroupConfig, IntervalConfig } from "../config.ts";
 import { CUR, type Slot } from "../keys.ts";
-import { FlushStatus, RELEASE_WRITER_SCRIPT } from "../scripts.ts";
+import { FlushStatus } from "../scripts.ts";
 import {
   carriesTotals,
   type Commands,
@@ -17,6 +17,7 @@ import {
   type HistoryPeriod,
   type Layout,
   type PeriodValues,
+  releaseWriterKeys,
 } from "./layout.ts";
 import {
   batchWriterKey,
@@ -126,10 +127,7 @@ export class PeriodsLayout implements Layout {
         }
       }
     }
-    const replies = await Promise.all(
-      keys.map((key) => redis.run(RELEASE_WRITER_SCRIPT, [key], [String(lastSeq)])),
-    );
-    return replies.every((reply) => Number(reply) >= 0);
+    return await releaseWriterKeys(redis, keys, lastSeq);
   }
 
   /** Nothing: "current" and "last" follow Redis's clock, old periods expire. */
