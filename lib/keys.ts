@@ -1,7 +1,8 @@
 /**
- * The only place that knows the shape of ecl's Redis keys (used by the `python` layout,
- * `layouts/python.ts`). The layout is the one of the original Python `event_count_logger`, so
- * that both implementations share counters:
+ * The key shapes of the `python` layout (`layouts/python.ts`), built and parsed only here, and the
+ * keys outside every group: the master lease and the `python` layout's totals hash. (The `periods`
+ * layout's keys are built in `layouts/periods_keys.ts` alone.) The layout is the one of the
+ * original Python `event_count_logger`, so that both implementations share counters:
  *
  * - `<group>:<interval>:cur:<event>`  count of the current, unfinished period
  * - `<group>:<interval>:last:<event>` final count of the last finished period
@@ -9,6 +10,9 @@
  * - `<group>:<interval>:last:@ts`     `<start>/<end>` of the span now in `last` (ecl only; `end` is
  *                                     the `cur:@ts` it belongs to: another value there means that
  *                                     another master rotated since, and the start is unknown)
+ * - `<group>:<interval>:cur:@w:<writer>` highest batch number `<writer>` wrote (ecl only)
+ * - `@ecl:total:<group>`              event ID → total (`totals: true`; ecl only)
+ * - `@ecl:master`                     the master lease: ID of the leading master
  *
  * Event IDs that start with `@` are reserved for such metadata; group names never contain `:`.
  * @module

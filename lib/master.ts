@@ -1,5 +1,6 @@
 /**
- * The master: rotates every (group, interval) at every epoch-aligned boundary. Rotation is
+ * The master: rotates every (group, interval) whose layout rotates (`python`; `periods` groups
+ * need no master and are skipped) at every epoch-aligned boundary. Rotation is
  * idempotent (guarded by `cur:@ts` in the script), so several masters, or a restarted one, never
  * rotate a boundary twice.
  * @module

@@ -1,7 +1,9 @@
 /**
- * Server-side Lua scripts. Each runs atomically in Redis, so a flush or a rotation is one step
- * that no other client can observe half-done. The `python` layout (`layouts/python.ts`) sends the
- * flush, rotation and listing scripts, the store the lease scripts.
+ * Server-side Lua scripts of the `python` layout and of the master lease. Each runs atomically in
+ * Redis, so a flush or a rotation is one step that no other client can observe half-done. The
+ * `python` layout (`layouts/python.ts`) sends the flush, rotation, listing and totals (`HSCAN`)
+ * scripts, both layouts the writer-key release, the store the lease scripts. The `periods`
+ * layout's scripts are in `layouts/periods_scripts.ts`.
  * @module
  */
 

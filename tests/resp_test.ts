@@ -12,7 +12,7 @@ import { parseRedis, type RedisSpec } from "../lib/redis_config.ts";
 import { encodeCommand, ReplyReader, useRespConnections } from "../lib/resp.ts";
 import { FlushStatus } from "../lib/scripts.ts";
 import { Store } from "../lib/store.ts";
-import { type RedisServer, withRedis } from "./_redis.ts";
+import { freePort, makeTlsFiles, type RedisServer, withRedis } from "./_redis.ts";
 
 const B = 1_795_000_200; // a multiple of 60
 const encoder = new TextEncoder();
@@ -164,7 +164,6 @@ Deno.test("the RESP client connects over TLS with the configured CA, and refuses
       });
       const dir = await Deno.makeTempDir({ prefix: "ecl-resp-ca-" });
       try {
-        const { makeTlsFiles } = await import("./_redis.ts");
         const other = await makeTlsFiles(dir);
         await withRespStore(
           { host: "127.0.0.1", port: server.port, tls: { ca_file: other.caFile } },
@@ -236,7 +235,6 @@ Deno.test("the RESP client fails a command while Redis is down, and connects aga
   }));
 
 Deno.test("the RESP client reports a refused connection like node-redis", async () => {
-  const { freePort } = await import("./_redis.ts");
   const port = await freePort();
   await withRespStore({ host: "127.0.0.1", port }, async (store) => {
     await assert.rejects(

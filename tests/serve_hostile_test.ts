@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { spawnScript, writeConfig } from "./_process.ts";
 import { withRedis } from "./_redis.ts";
-import { sleep, waitFor } from "./_wait.ts";
+import { readUntil, sleep, waitFor } from "./_wait.ts";
 
 /** A scrape slower than this fails the test (the goal is well under 1 s; see the README). */
 const SCRAPE_DEADLINE_MS = 3000;
@@ -18,20 +18,11 @@ const MAX_GROWTH_MIB = 128;
 async function startServe(config: string): Promise<{ child: Deno.ChildProcess; port: number }> {
   const child = spawnScript("cli.ts", ["serve", config, "--listen", "127.0.0.1:0"]);
   void child.stdout.cancel();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let match: RegExpExecArray | null = null;
-  const deadline = Date.now() + 30_000;
-  while ((match = /serving http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(text)) === null) {
-    if (Date.now() > deadline) throw new Error(`no "serving" line after 30 s: ${text}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`ecl serve exited before serving: ${text}`);
-    text += value;
-  }
-  // Keep reading stderr so that the child never blocks on a full pipe.
-  (async () => {
-    while (!(await reader.read()).done);
-  })().catch(() => {});
+  const { match } = await readUntil(
+    child.stderr,
+    /serving http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
+    `"serving" line from ecl serve`,
+  );
   return { child, port: Number(match[1]) };
 }
 

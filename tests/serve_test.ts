@@ -9,7 +9,7 @@ import { Store } from "../lib/store.ts";
 import { assertValidExposition } from "./_promtool.ts";
 import { runCli, spawnScript, writeConfig } from "./_process.ts";
 import { type RedisServer, withRedis } from "./_redis.ts";
-import { waitFor } from "./_wait.ts";
+import { readUntil, waitFor } from "./_wait.ts";
 
 const PASSWORD = "s3cret-do-not-leak";
 const METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -30,22 +30,12 @@ interface Serving {
 async function startServe(config: string): Promise<Serving> {
   const child = spawnScript("cli.ts", ["serve", config, "--listen", "127.0.0.1:0"]);
   void child.stdout.cancel();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let match: RegExpExecArray | null = null;
-  while ((match = /^ecl: serving http:\/\/(127\.0\.0\.1:\d+)\/metrics$/m.exec(text)) === null) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`ecl serve exited before serving: ${text}`);
-    text += value;
-  }
-  const stderr = (async () => {
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) return text;
-      text += value;
-    }
-  })();
-  return { child, base: `http://${match[1]}`, stderr };
+  const { match, text } = await readUntil(
+    child.stderr,
+    /^ecl: serving http:\/\/(127\.0\.0\.1:\d+)\/metrics$/m,
+    `"serving" line from ecl serve`,
+  );
+  return { child, base: `http://${match[1]}`, stderr: text };
 }
 
 /** One request: status, headers and body text. */

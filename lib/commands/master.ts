@@ -1,4 +1,8 @@
-/** `ecl master`: the daemon that rotates the counters at every interval boundary. */
+/**
+ * `ecl master`: the daemon that rotates the counters at every interval boundary (groups of a
+ * layout that rotates; with none, it idles until stopped), and warns at start about counts left
+ * in another layout's keys.
+ */
 import { isoTime } from "../_message.ts";
 import { loadConfig } from "../config.ts";
 import { Leadership, masterId } from "../leadership.ts";

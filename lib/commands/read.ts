@@ -1,4 +1,7 @@
-/** `ecl read`: print the counts of the last finished (or current) interval of a group. */
+/**
+ * `ecl read`: print the counts of the last finished (or current) interval of a group, or its last
+ * N periods (`--history`), as text, JSON, CSV, Munin or Prometheus; `--watch` prints again.
+ */
 import { type EclConfig, type IntervalConfig, loadConfig } from "../config.ts";
 import { formatJson } from "../format/json.ts";
 import { formatText } from "../format/text.ts";

@@ -6,7 +6,7 @@
  */
 import type { GroupConfig, IntervalConfig } from "../config.ts";
 import type { Slot } from "../keys.ts";
-import type { FlushStatus } from "../scripts.ts";
+import { type FlushStatus, RELEASE_WRITER_SCRIPT } from "../scripts.ts";
 
 /**
  * How long after its first send a writer may resend a batch of unknown outcome (ms). A resend
@@ -114,6 +114,22 @@ export interface Commands {
   hGetAll(key: string): Promise<Record<string, string>>;
   /** Whether Redis is a cluster (a script's keys must then share one hash slot). */
   readonly cluster: boolean;
+}
+
+/**
+ * Release a writer's batch-number `keys` (one script each: on a cluster they may sit in different
+ * hash slots), each only if it holds `lastSeq` or less. False when the ACL did not allow one
+ * (that key then expires).
+ */
+export async function releaseWriterKeys(
+  redis: Commands,
+  keys: readonly string[],
+  lastSeq: number,
+): Promise<boolean> {
+  const replies = await Promise.all(
+    keys.map((key) => redis.run(RELEASE_WRITER_SCRIPT, [key], [String(lastSeq)])),
+  );
+  return replies.every((reply) => Number(reply) >= 0);
 }
 
 /** How a group's counts sit in Redis: its keys, its write script, its reads, its boundary. */

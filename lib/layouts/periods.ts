@@ -8,7 +8,6 @@
  */
 import type { GroupConfig, IntervalConfig } from "../config.ts";
 import { CUR, type Slot } from "../keys.ts";
-import { RELEASE_WRITER_SCRIPT } from "../scripts.ts";
 import { FlushStatus } from "../scripts.ts";
 import {
   carriesTotals,
@@ -18,13 +17,14 @@ import {
   type HistoryPeriod,
   type Layout,
   type PeriodValues,
+  releaseWriterKeys,
 } from "./layout.ts";
 import {
   batchWriterKey,
   currentPeriod,
   periodKey,
   periodStarts,
-  shardOf,
+  splitByShard,
   writerKey,
 } from "./periods_keys.ts";
 import {
@@ -127,10 +127,7 @@ export class PeriodsLayout implements Layout {
         }
       }
     }
-    const replies = await Promise.all(
-      keys.map((key) => redis.run(RELEASE_WRITER_SCRIPT, [key], [String(lastSeq)])),
-    );
-    return replies.every((reply) => Number(reply) >= 0);
+    return await releaseWriterKeys(redis, keys, lastSeq);
   }
 
   /** Nothing: "current" and "last" follow Redis's clock, old periods expire. */
@@ -183,14 +180,9 @@ export class PeriodsLayout implements Layout {
     events: string[],
     values: Map<string, string | null>,
   ): Promise<void> {
-    const byShard = new Map<number, string[]>();
-    for (const event of events) {
-      const shard = shardOf(event, group.shards);
-      const list = byShard.get(shard) ?? [];
-      list.push(event);
-      byShard.set(shard, list);
-    }
-    for (const [shard, list] of byShard) {
+    const byShard = splitByShard(new Map(events.map((event) => [event, true])), group.shards);
+    for (const [shard, part] of byShard) {
+      const list = [...part.keys()];
       const key = periodKey(group.name, interval.name, start, shard);
       for (let i = 0; i < list.length; i += FIELDS_CHUNK) {
         const chunk = list.slice(i, i + FIELDS_CHUNK);

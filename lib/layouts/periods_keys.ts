@@ -147,12 +147,15 @@ export function shardCount(events: number): number {
   return shards;
 }
 
-/** Event ID → count of each shard of one batch, keyed by shard (only shards with events). */
-export function splitByShard(
-  counts: ReadonlyMap<string, number>,
+/**
+ * Event ID → value (a batch's counts, or anything per event) split into shards, keyed by shard
+ * (only shards with events; each part in the order of `counts`).
+ */
+export function splitByShard<T>(
+  counts: ReadonlyMap<string, T>,
   shards: number,
-): Map<number, Map<string, number>> {
-  const parts = new Map<number, Map<string, number>>();
+): Map<number, Map<string, T>> {
+  const parts = new Map<number, Map<string, T>>();
   for (const [event, count] of counts) {
     const shard = shardOf(event, shards);
     let part = parts.get(shard);

@@ -22,7 +22,6 @@ import {
   FLUSH_SCRIPT,
   type FlushStatus,
   HSCAN_SCRIPT,
-  RELEASE_WRITER_SCRIPT,
   ROTATE_SCRIPT,
   TOTALS_MARKER,
 } from "../scripts.ts";
@@ -34,6 +33,7 @@ import {
   type HistoryPeriod,
   type Layout,
   type PeriodValues,
+  releaseWriterKeys,
   WRITER_RECORD_TTL_MS,
 } from "./layout.ts";
 
@@ -133,14 +133,11 @@ export class PythonLayout implements Layout {
     writer: string,
     lastSeq: number,
   ): Promise<boolean> {
-    const replies = await Promise.all(group.intervals.map((interval) =>
-      redis.run(
-        RELEASE_WRITER_SCRIPT,
-        [writerKey(group.name, interval.name, writer)],
-        [String(lastSeq)],
-      )
-    ));
-    return replies.every((reply) => Number(reply) >= 0);
+    return await releaseWriterKeys(
+      redis,
+      group.intervals.map((interval) => writerKey(group.name, interval.name, writer)),
+      lastSeq,
+    );
   }
 
   async rotate(
