@@ -12,6 +12,7 @@ import { parseRedis, type RedisSpec } from "../lib/redis_config.ts";
 import { encodeCommand, ReplyReader, useRespConnections } from "../lib/resp.ts";
 import { FlushStatus } from "../lib/scripts.ts";
 import { Store } from "../lib/store.ts";
+import { LossyProxy } from "./_proxy.ts";
 import { freePort, makeTlsFiles, type RedisServer, withRedis } from "./_redis.ts";
 
 const B = 1_795_000_200; // a multiple of 60
@@ -251,30 +252,38 @@ Deno.test("the RESP client fails a command in flight when the connection breaks:
   withRedis(async (server: RedisServer) => {
     const group = groupG();
     const interval = group.intervals[0];
-    await withRespStore(server.spec, async (store) => {
-      assert.equal(await store.leaseHolder(), undefined);
-      // The server takes the command but never answers: it was stopped, then it dies.
-      server.pause();
-      const flushing = store.flush({
-        group,
-        interval,
-        period: B,
-        counts: new Map([["a", 1]]),
-        nowSeconds: B + 1,
-        graceSeconds: 5,
-        writer: "w",
-        seq: 1,
+    // Redis runs the command; the proxy drops the connection instead of passing the reply on.
+    const proxy = await LossyProxy.start(server.port);
+    try {
+      await withRespStore({ host: "127.0.0.1", port: proxy.port }, async (store) => {
+        const batch = (event: string, seq: number) => ({
+          group,
+          interval,
+          period: B,
+          counts: new Map([[event, 1]]),
+          nowSeconds: B + 1,
+          graceSeconds: 5,
+          writer: "w",
+          seq,
+        });
+        // A first batch loads the script, so that the next EVALSHA runs (no NOSCRIPT round).
+        assert.equal((await store.flush(batch("a", 1))).status, FlushStatus.Current);
+        proxy.dropReplyTo("lost-reply-marker");
+        const error = await store.flush(batch("lost-reply-marker", 2))
+          .then(() => undefined, (error: unknown) => error);
+        assert.ok(
+          error instanceof RedisError && error.outcomeUnknown &&
+            /^Cannot write counts of g:1m in Redis at redis:\/\/127\.0\.0\.1:\d+\/0: /.test(
+              error.message,
+            ),
+          String(error),
+        );
+        assert.equal(proxy.dropped, 1);
       });
-      // Caught at once: it may fail while the server is being killed.
-      const failed = flushing.then(() => undefined, (error: unknown) => error);
-      await server.kill();
-      const error = await failed;
-      assert.ok(
-        error instanceof RedisError && error.outcomeUnknown &&
-          /^Cannot write counts of g:1m in Redis at redis:\/\/127\.0\.0\.1:\d+\/0: /.test(
-            error.message,
-          ),
-        String(error),
-      );
-    });
+    } finally {
+      await proxy.close();
+    }
+    // It ran: that is why its outcome is unknown, and why the pipeline resends it with its number.
+    const raw = await server.client();
+    assert.equal(await raw.get("g:1m:cur:lost-reply-marker"), "1");
   }));
