@@ -14,9 +14,18 @@ const SCRAPE_DEADLINE_MS = 3000;
 /** Growth of the server's resident memory over its idle size that fails the test. */
 const MAX_GROWTH_MIB = 128;
 
+/**
+ * V8's old-generation heap of the server under test, in MiB: a server that kept what its hostile
+ * clients sent would run out of heap and die (the scrapes then fail), one that lets it go stays.
+ * Resident memory alone only shows how lazily V8 gives memory back.
+ */
+const HEAP_CAP_MIB = 64;
+
 /** Start `ecl serve CONFIG --listen 127.0.0.1:0`; resolves with the child and its port. */
 async function startServe(config: string): Promise<{ child: Deno.ChildProcess; port: number }> {
-  const child = spawnScript("cli.ts", ["serve", config, "--listen", "127.0.0.1:0"]);
+  const child = spawnScript("cli.ts", ["serve", config, "--listen", "127.0.0.1:0"], {
+    DENO_V8_FLAGS: `--max-old-space-size=${HEAP_CAP_MIB}`,
+  });
   void child.stdout.cancel();
   const { match } = await readUntil(
     child.stderr,
