@@ -46,6 +46,19 @@ export class LossyProxy {
     this.#refuseAfterDrop = thenRefuse;
   }
 
+  /** Connections open now (client and upstream sockets, two per connection). */
+  get connections(): number {
+    return Math.ceil(this.#sockets.size / 2);
+  }
+
+  /** Break every connection open now (clients see a reset and reconnect); returns how many. */
+  dropConnections(): number {
+    const count = this.#sockets.size;
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+    return Math.ceil(count / 2);
+  }
+
   #pipe(client: Socket, targetPort: number): void {
     const upstream = createConnection({ host: HOST, port: targetPort });
     this.#sockets.add(client).add(upstream);
