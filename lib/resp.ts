@@ -260,8 +260,8 @@ class RespConnection implements Connection {
     this.#opening ??= this.#open().then(
       () => {
         this.#opening = undefined;
-        this.#ready = true;
-        this.#emit("ready");
+        // Not when the connection broke again before this turn (#drop reported that).
+        if (this.#ready) this.#emit("ready");
       },
       (error: Error) => {
         this.#opening = undefined;
@@ -321,6 +321,10 @@ class RespConnection implements Connection {
       }
       if (db !== 0) handshake.push(this.#send(["SELECT", String(db)]));
       await Promise.all(handshake);
+      // Closed already (a read can end before the handshake does; #drop reported it): not ready.
+      if (this.#socket !== socket) throw new Error("Socket closed unexpectedly");
+      // Ready in this turn: a #drop, from now on, finds a ready connection to give up.
+      this.#ready = true;
     } catch (error) {
       // connect() reports it.
       this.#drop(socket, error as Error, false);
@@ -385,10 +389,12 @@ class RespConnection implements Connection {
         if (this.#closed) return;
         try {
           await this.connect();
-          return;
         } catch {
           // Reported by connect(); try again.
         }
+        // Connected, unless the connection broke again at once (then #drop found this loop
+        // still running and started none).
+        if (this.#ready) return;
       }
     } finally {
       this.#reconnecting = undefined;
