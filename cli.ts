@@ -97,6 +97,11 @@ const COMMANDS: Record<string, CommandSpec> = {
         flags: "-w, --watch [SECONDS]",
         description: "print again every SECONDS (default: the interval), in place on a terminal",
       },
+      {
+        flags: "--history <N>",
+        description: "the last N finished periods, oldest first (layout periods)",
+        conflicts: ["current", "both"],
+      },
     ],
     run: async ([config], options) => {
       const which: ReadWhich = options.both ? "both" : options.current ? "current" : "last";
@@ -110,6 +115,7 @@ const COMMANDS: Record<string, CommandSpec> = {
         format: options.format as ReadFormat,
         state: options.state as string | undefined,
         watch,
+        history: options.history as string | undefined,
       });
     },
   },

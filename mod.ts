@@ -1,11 +1,13 @@
 /**
  * ecl — Event Count Logger. Counts named events per time interval (`5s`, `5m`, `1h`, …) across
- * many processes and machines, in counters shared through Redis. The Redis layout is that of the
- * Python `event_count_logger`, so Python and TypeScript programs share counters.
+ * many processes and machines, in counters shared through Redis. The default Redis layout is that
+ * of the Python `event_count_logger`, so Python and TypeScript programs share counters; a group in
+ * `layout: periods` keeps hashes per period instead (no master, history, Redis Cluster).
  *
  * `log()` is synchronous and never waits for Redis: counts are kept in the process and written in
- * pipelined, atomic batches. A master process (`ecl master CONFIG`) rotates the counters at every
- * interval boundary; `getCounts()` or `ecl read` read the last finished interval.
+ * pipelined, atomic batches. A master process (`ecl master CONFIG`) rotates the counters of the
+ * default layout at every interval boundary; `getCounts()` or `ecl read` read the last finished
+ * interval.
  *
  * @example Log events and read them back
  * ```ts
@@ -30,7 +32,7 @@ export { EventCountLogger } from "./lib/logger.ts";
 export type { CloseOptions, GetGroupOptions, LoggerOptions } from "./lib/logger.ts";
 export { DEFAULT_CLOSE_TIMEOUT_MS } from "./lib/logger.ts";
 export { DummyEventGroup, EventGroup } from "./lib/group.ts";
-export type { EventGroupLike, GetCountsOptions } from "./lib/group.ts";
+export type { EventGroupLike, GetCountsOptions, HistoryEntry } from "./lib/group.ts";
 export type { WaitOptions } from "./lib/_timeout.ts";
 export { loadConfig, parseConfig } from "./lib/config.ts";
 export type {

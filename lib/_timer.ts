@@ -1,4 +1,8 @@
-/** Timers that fire at a wall-clock time, however far away, and never keep a process alive. */
+/**
+ * Time for the write and reconnect loops: timers that fire at a wall-clock time, however far away,
+ * and never keep a process alive, and the backoff between retries.
+ * @module
+ */
 import { clearTimeout, setTimeout } from "node:timers";
 
 /** Longest single wait; `setTimeout` overflows past 2^31 ms (24.8 days). */

@@ -13,6 +13,7 @@ import { Checker, type Mapping, member } from "./_config_checker.ts";
 import { ConfigError } from "./errors.ts";
 import { checkEventId, checkGroupName } from "./ids.ts";
 import { parseInterval } from "./interval.ts";
+import { FIELDS_PER_SHARD, shardCount } from "./layouts/periods_keys.ts";
 import { fileErrorText, show } from "./_message.ts";
 import { readTextFile } from "./_runtime.ts";
 import { parseRedis, REDIS_URL_ENV, type RedisConfig, redisUrlFromEnv } from "./redis_config.ts";
@@ -45,7 +46,21 @@ export interface GroupSpec {
    * hash field per event ID ever logged: never expires. @default false
    */
   totals?: boolean;
+  /** How the counts sit in Redis: `python` (the original's keys) or `periods`. @default "python" */
+  layout?: "python" | "periods";
+  /** `layout: periods`: finished periods kept in Redis (≥ 1). @default 1 */
+  history?: number;
+  /**
+   * `layout: periods`: distinct events expected per period; sizes the shards of the group's
+   * hashes (one shard per 8,192 events, a power of two). @default 8192
+   */
+  max_events?: number;
 }
+
+/** How a group's counts sit in Redis (see README, "Layouts"). */
+export type LayoutName = "python" | "periods";
+/** The layouts a group may choose, the default first. */
+export const LAYOUT_NAMES: readonly LayoutName[] = ["python", "periods"];
 
 /** The `groups:` section as written in YAML: group name → {@link GroupSpec}. */
 export type GroupsSpec = Readonly<Record<string, GroupSpec>>;
@@ -76,6 +91,15 @@ export interface GroupConfig {
   readonly maxPendingKeys: number;
   /** Whether Redis keeps a total per event that only grows (`totals: true`). */
   readonly totals: boolean;
+  /** How its counts sit in Redis. */
+  readonly layout: "python" | "periods";
+  /** `periods` layout: finished periods kept (≥ 1; 1 for `python`: its `last`). */
+  readonly history: number;
+  /**
+   * `periods` layout: hashes per period (a power of two), from `max_events` (auto-declared groups)
+   * or the number of predeclared events. Every writer and reader of the group must agree on it.
+   */
+  readonly shards: number;
 }
 
 /** A validated configuration. */
@@ -97,7 +121,13 @@ const GROUP_KEYS = [
   "sync_limit",
   "max_pending_keys",
   "totals",
+  "layout",
+  "history",
+  "max_events",
 ] as const;
+
+/** Largest `history`: a year of 5-minute periods. */
+export const MAX_HISTORY = 105_120;
 
 function parseGroup(check: Checker, name: string, raw: unknown, path: string): GroupConfig {
   const spec = check.mapping(raw, path, GROUP_KEYS);
@@ -164,6 +194,34 @@ function parseGroup(check: Checker, name: string, raw: unknown, path: string): G
   const totals = spec.totals === undefined
     ? false
     : check.boolean(spec.totals, member(path, "totals"));
+  const layout = spec.layout === undefined
+    ? "python"
+    : check.string(spec.layout, member(path, "layout")) as LayoutName;
+  if (!LAYOUT_NAMES.includes(layout)) {
+    check.fail(
+      member(path, "layout"),
+      `Unknown layout ${show(spec.layout)}: expected one of ${LAYOUT_NAMES.join(", ")}`,
+    );
+  }
+  for (const key of ["history", "max_events"] as const) {
+    if (spec[key] !== undefined && layout !== "periods") {
+      check.fail(
+        member(path, key),
+        `Cannot use ${key} ${
+          show(spec[key])
+        } with layout "python" (it keeps only "last"): set layout: periods`,
+      );
+    }
+  }
+  const history = spec.history === undefined
+    ? 1
+    : check.integer(spec.history, member(path, "history"), 1, MAX_HISTORY);
+  const maxEvents = spec.max_events === undefined
+    ? undefined
+    : check.integer(spec.max_events, member(path, "max_events"), 1);
+  const expected = autoDeclareEvents
+    ? Math.max(maxEvents ?? FIELDS_PER_SHARD, events.length)
+    : events.length;
 
   return {
     name,
@@ -172,6 +230,9 @@ function parseGroup(check: Checker, name: string, raw: unknown, path: string): G
     autoDeclareEvents,
     maxPendingKeys,
     totals,
+    layout,
+    history,
+    shards: shardCount(expected),
     syncIntervalMs: syncInterval === undefined ? undefined : syncInterval * 1000,
     syncLimit,
   };
@@ -215,7 +276,19 @@ export function parseConfig(
   const redis = options.redisUrl === undefined || options.redisUrl === ""
     ? parseRedis(top.redis, options.file)
     : parseRedis({ url: options.redisUrl }, undefined, REDIS_URL_ENV);
-  return { redis, groups: parseGroups(top.groups, options.file), file: options.file };
+  const groups = parseGroups(top.groups, options.file);
+  if (redis.cluster !== undefined) {
+    for (const group of groups.values()) {
+      if (group.layout === "periods") continue;
+      check.fail(
+        member(member("groups", group.name), "layout"),
+        `Cannot use layout ${
+          show(group.layout)
+        } in a Redis Cluster: its rotation needs every key of a group in one node, and Python loggers cannot share a cluster; set layout: periods`,
+      );
+    }
+  }
+  return { redis, groups, file: options.file };
 }
 
 /**

@@ -32,6 +32,8 @@ export interface Connection {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   /** `MGET`. */
   mGet(keys: string[]): Promise<(string | null)[]>;
+  /** `HGETALL`: field → value (`{}` for a missing key). */
+  hGetAll(key: string): Promise<Record<string, string>>;
   /** One `SCAN` step. */
   scan(
     cursor: string,
@@ -221,6 +223,10 @@ class LazyConnection implements Connection {
 
   async mGet(keys: string[]): Promise<(string | null)[]> {
     return await (await this.#get()).mGet(keys);
+  }
+
+  async hGetAll(key: string): Promise<Record<string, string>> {
+    return await (await this.#get()).hGetAll(key);
   }
 
   async scan(

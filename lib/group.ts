@@ -23,6 +23,16 @@ export interface GetCountsOptions {
   current?: boolean;
 }
 
+/** Counts of one finished period, as {@link EventGroup.getHistory} returns them. */
+export interface HistoryEntry {
+  /** Start of the period (UNIX seconds). */
+  readonly start: number;
+  /** End of the period (UNIX seconds): `start` + the interval. */
+  readonly end: number;
+  /** Event ID → count, sorted by event ID; predeclared events are 0 when none happened. */
+  readonly counts: Record<string, number>;
+}
+
 /** What an event group offers; {@link EventGroup} and {@link DummyEventGroup} both have it. */
 export interface EventGroupLike {
   /** Group name. */
@@ -207,6 +217,14 @@ export class EventGroup implements EventGroupLike {
   }
 
   /**
+   * Counts that Redis refused (`layout: periods`) because, by its clock, their period started too
+   * far ahead (this machine's clock runs ahead) or had left the kept history; each episode warns.
+   */
+  get outOfWindowCounts(): number {
+    return this.#pipeline.outOfWindowCounts;
+  }
+
+  /**
    * Write every count logged so far to Redis; resolves when Redis has confirmed them. Counts of a
    * period that the master has not opened yet wait for it (at most 2 s).
    *
@@ -249,6 +267,39 @@ export class EventGroup implements EventGroupLike {
       this.#warn(notACountWarning("Skipping", slot, event, value));
     }
     return Object.fromEntries(slot.counts);
+  }
+
+  /**
+   * Counts of the last `periods` finished periods of `interval`, oldest first, with their bounds
+   * (`layout: periods` groups; which period is finished is decided on Redis's clock). A period in
+   * which nothing was logged lists only the predeclared events, at 0.
+   *
+   * @example
+   * ```ts
+   * import { EventCountLogger } from "./mod.ts";
+   * const ecl = new EventCountLogger({
+   *   web: { layout: "periods", history: 12, events: ["hit"], intervals: ["5m"] },
+   * });
+   * for (const { start, counts } of await ecl.getGroup("web")!.getHistory("5m", 12)) {
+   *   console.log(new Date(start * 1000).toISOString(), counts.hit);
+   * }
+   * await ecl.close();
+   * ```
+   *
+   * @param interval the interval as configured, e.g. `5m`
+   * @param periods how many finished periods, 1 to the group's `history`
+   * @throws {NotFoundError} when the group has no such interval
+   * @throws {RangeError} when the group uses layout `python` (it keeps only the last period), or
+   * `periods` is not a whole number from 1 to the group's `history`
+   * @throws {RedisError} when Redis cannot be read
+   */
+  async getHistory(interval: string, periods: number): Promise<HistoryEntry[]> {
+    const history = await this.#store.readHistory(this.config, this.#interval(interval), periods);
+    return history.map(({ start, end, counts }) => ({
+      start,
+      end,
+      counts: Object.fromEntries(counts),
+    }));
   }
 
   /** Count of `eventId` in the last finished `interval` (0 when it has none). */

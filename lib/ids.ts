@@ -1,6 +1,7 @@
 /**
  * The rules for names that become parts of Redis keys: event IDs and group names (pure). They sit
- * next to `lib/keys.ts`, which builds the keys, and load no YAML parser: `lib/group.ts` checks
+ * next to the modules that build the keys (`lib/keys.ts`, `lib/layouts/periods_keys.ts`), and
+ * load no YAML parser: `lib/group.ts` checks
  * every new event ID with {@link checkEventId}, and `lib/config.ts` checks the configured ones.
  * @module
  */

@@ -1,12 +1,18 @@
 /**
- * The only place that knows the shape of ecl's Redis keys (used by the `python` layout,
- * `layouts/python.ts`). The layout is the one of the original Python `event_count_logger`, so
- * that both implementations share counters:
+ * The key shapes of the `python` layout (`layouts/python.ts`), built and parsed only here, and the
+ * keys outside every group: the master lease and the `python` layout's totals hash. (The `periods`
+ * layout's keys are built in `layouts/periods_keys.ts` alone.) The layout is the one of the
+ * original Python `event_count_logger`, so that both implementations share counters:
  *
  * - `<group>:<interval>:cur:<event>`  count of the current, unfinished period
  * - `<group>:<interval>:last:<event>` final count of the last finished period
  * - `<group>:<interval>:cur:@ts`      start (UNIX seconds) of the current period
- * - `<group>:<interval>:last:@ts`     start of the span now in `last` (ecl only)
+ * - `<group>:<interval>:last:@ts`     `<start>/<end>` of the span now in `last` (ecl only; `end` is
+ *                                     the `cur:@ts` it belongs to: another value there means that
+ *                                     another master rotated since, and the start is unknown)
+ * - `<group>:<interval>:cur:@w:<writer>` highest batch number `<writer>` wrote (ecl only)
+ * - `@ecl:total:<group>`              event ID → total (`totals: true`; ecl only)
+ * - `@ecl:master`                     the master lease: ID of the leading master
  *
  * Event IDs that start with `@` are reserved for such metadata; group names never contain `:`.
  * @module
@@ -33,23 +39,14 @@ export const MASTER_LEASE_KEY = "@ecl:master";
 export const TOTALS_PREFIX = "@ecl:total:";
 
 /**
- * Key of the hash event ID → total of a `totals: true` group: `@ecl:total:<group>` (plain), which
- * no SCAN pattern of the Python implementation matches (they start with `<group>:`); on a cluster
- * `{<group>:<interval>}:@total`, in the hash slot of the one interval whose flush adds to it.
+ * Key of the hash event ID → total of a `totals: true` group: `@ecl:total:<group>`, which no SCAN
+ * pattern of the Python implementation matches (they start with `<group>:`). One per group: the
+ * `python` layout is not used on a Redis Cluster (the `periods` layout keeps its own totals, see
+ * `layouts/periods_keys.ts`).
  */
-export function totalsKey(group: string, interval: string, layout: KeyLayout = "plain"): string {
-  return layout === "cluster"
-    ? `{${group}${SEPARATOR}${interval}}${SEPARATOR}@total`
-    : TOTALS_PREFIX + group;
+export function totalsKey(group: string): string {
+  return TOTALS_PREFIX + group;
 }
-
-/**
- * How keys are laid out: `plain` is the layout of the original (`<group>:<interval>:cur:<event>`);
- * `cluster` wraps `<group>:<interval>` in a Redis Cluster hash tag (`{<group>:<interval>}:cur:…`)
- * so that every key of one (group, interval) lives in one hash slot, as the atomic flush and
- * rotation scripts need. The Python implementation reads only the plain layout.
- */
-export type KeyLayout = "plain" | "cluster";
 
 /** The parts of a counter key. */
 export interface KeyParts {
@@ -68,10 +65,8 @@ export function slotPrefix(
   group: string,
   interval: string,
   slot: Slot,
-  layout: KeyLayout = "plain",
 ): string {
-  const base = group + SEPARATOR + interval;
-  return (layout === "cluster" ? `{${base}}` : base) + SEPARATOR + slot + SEPARATOR;
+  return group + SEPARATOR + interval + SEPARATOR + slot + SEPARATOR;
 }
 
 /** Key of the counter of `event` in `slot` of (group, interval). */
@@ -80,9 +75,8 @@ export function counterKey(
   interval: string,
   slot: Slot,
   event: string,
-  layout: KeyLayout = "plain",
 ): string {
-  return slotPrefix(group, interval, slot, layout) + event;
+  return slotPrefix(group, interval, slot) + event;
 }
 
 /** Key holding the start time of the period in `slot` of (group, interval). */
@@ -90,9 +84,8 @@ export function timestampKey(
   group: string,
   interval: string,
   slot: Slot,
-  layout: KeyLayout = "plain",
 ): string {
-  return slotPrefix(group, interval, slot, layout) + TIMESTAMP_ID;
+  return slotPrefix(group, interval, slot) + TIMESTAMP_ID;
 }
 
 /**
@@ -103,9 +96,8 @@ export function writerKey(
   group: string,
   interval: string,
   writer: string,
-  layout: KeyLayout = "plain",
 ): string {
-  return slotPrefix(group, interval, CUR, layout) + WRITER_PREFIX + writer;
+  return slotPrefix(group, interval, CUR) + WRITER_PREFIX + writer;
 }
 
 /** Whether an event ID is reserved for metadata (starts with `@`). */
@@ -145,7 +137,6 @@ export function eventScanPattern(
   group: string,
   interval: string,
   slot: Slot,
-  layout: KeyLayout = "plain",
 ): string {
-  return escapeGlob(slotPrefix(group, interval, slot, layout)) + "[^" + RESERVED_PREFIX + "]*";
+  return escapeGlob(slotPrefix(group, interval, slot)) + "[^" + RESERVED_PREFIX + "]*";
 }

@@ -1,5 +1,6 @@
 /**
- * The master: rotates every (group, interval) at every epoch-aligned boundary. Rotation is
+ * The master: rotates every (group, interval) whose layout rotates (`python`; `periods` groups
+ * need no master and are skipped) at every epoch-aligned boundary. Rotation is
  * idempotent (guarded by `cur:@ts` in the script), so several masters, or a restarted one, never
  * rotate a boundary twice.
  * @module
@@ -74,6 +75,11 @@ export class Master {
     this.#now = options.now ?? Date.now;
   }
 
+  /** The groups whose layout needs a master at a boundary (`python`); others are skipped. */
+  get rotatedGroups(): GroupConfig[] {
+    return [...this.#config.groups.values()].filter((group) => this.#store.layoutOf(group).rotates);
+  }
+
   /**
    * Rotate every (group, interval) whose current period started after its `cur:@ts` (a master was
    * down over a boundary, or none ever ran), then keep rotating at every boundary.
@@ -81,7 +87,7 @@ export class Master {
   async start(): Promise<void> {
     const now = this.#now() / 1000;
     const catchUp: Promise<void>[] = [];
-    for (const group of this.#config.groups.values()) {
+    for (const group of this.rotatedGroups) {
       for (const interval of group.intervals) {
         catchUp.push(this.#rotate(group, interval, periodStart(now, interval.seconds), 0, true));
       }

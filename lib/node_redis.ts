@@ -127,6 +127,7 @@ export function nodeRedisConnection(
     evalSha: (sha, options) => client.evalSha(sha, options).catch(failed),
     eval: (script, options) => client.eval(script, options).catch(failed),
     mGet: (keys) => client.mGet(keys).catch(failed),
+    hGetAll: (key) => client.hGetAll(key).catch(failed),
     scan: (cursor, options) => client.scan(cursor, options).catch(failed),
     close: () => client.close(),
     destroy: () => client.destroy(),

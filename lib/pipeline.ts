@@ -91,6 +91,9 @@ export class WritePipeline {
   #refusedNow = 0;
   #refusedTotal = 0;
   #rejectedTotal = 0;
+  /** Counts Redis refused for their period (too early, too late) in this episode, and in all. */
+  #outOfWindowNow = 0;
+  #outOfWindowTotal = 0;
   /** Batches sent whose outcome is unknown; resent first, with their numbers. */
   #unconfirmed: NumberedBatch[] = [];
   /** Number of the last batch handed out; the flush script skips numbers it has seen. */
@@ -231,6 +234,8 @@ export class WritePipeline {
         this.#reportDiscarded(batch);
       } else if (status === FlushStatus.Expired) {
         this.#reportExpired(batch);
+      } else if (status === FlushStatus.TooEarly || status === FlushStatus.TooLate) {
+        this.#reportOutOfWindow(batch, status, outcome.value.refused ?? 0);
       }
       for (const event of rejected) this.#reportRejected(batch, event);
       for (const event of outcome.value.totalsRejected ?? []) {
@@ -253,6 +258,7 @@ export class WritePipeline {
     }
     this.#failures = 0;
     this.#reportRefused();
+    if (!outcomes.some((o) => o.status === "fulfilled" && o.value.refused)) this.#endOutOfWindow();
     if (deferred) this.#retryLater(DEFER_RETRY_MS);
     // After settling the batches of unknown outcome, what was logged meanwhile goes next.
     return resending ? "again" : deferred ? "deferred" : "done";
@@ -321,6 +327,40 @@ export class WritePipeline {
     );
   }
 
+  /** Counts that Redis refused because their period was too early or too late by its clock. */
+  get outOfWindowCounts(): number {
+    return this.#outOfWindowTotal;
+  }
+
+  /** The first refusal of an episode warns; the episode's end says how many counts in all. */
+  #reportOutOfWindow(batch: Batch, status: FlushStatus, refused: number): void {
+    this.#outOfWindowTotal += refused;
+    const first = this.#outOfWindowNow === 0;
+    this.#outOfWindowNow += refused;
+    if (!first) return;
+    const interval = this.#config.intervals[batch.intervalIndex];
+    const why = status === FlushStatus.TooEarly
+      ? "it starts later than Redis's clock allows (this machine's clock runs ahead)"
+      : `Redis's clock says it left the kept history (${this.#config.history} periods)`;
+    this.#warn(
+      `Cannot write ${refused} counts of group ${
+        JSON.stringify(this.#config.name)
+      }, interval ${interval.name}, period ${
+        isoTime(batch.period)
+      }: ${why}; dropped (further refusals are counted until a write succeeds)`,
+    );
+  }
+
+  #endOutOfWindow(): void {
+    if (this.#outOfWindowNow === 0) return;
+    this.#warn(
+      `Dropped ${this.#outOfWindowNow} counts of group ${
+        JSON.stringify(this.#config.name)
+      } whose period Redis's clock refused; writes succeed again`,
+    );
+    this.#outOfWindowNow = 0;
+  }
+
   #reportDiscarded(batch: Batch): void {
     let total = 0;
     for (const count of batch.counts.values()) total += count;
@@ -345,6 +385,11 @@ export class WritePipeline {
         RESEND_WINDOW_MS / 1000
       } s of their first write, so they were counted once or not at all (never twice)`,
     );
+  }
+
+  #cancelRetry(): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
   }
 
   #retryLater(delayMs: number): void {
@@ -378,13 +423,28 @@ export class WritePipeline {
     });
   }
 
+  /**
+   * Write until nothing is pending, waiting for the master while counts are Deferred. Only once no
+   * loop runs is "nothing pending" true: a running loop's batches are in flight, in neither the
+   * accumulator nor the unconfirmed batches, and a Deferred reply brings them back.
+   */
   async #flushAll(): Promise<void> {
     // A loop under way may have taken its batches before the caller's last counts, and its
     // failure is not the caller's: let it end, then write (or join what started meanwhile).
-    while (this.#running !== undefined) await this.#running.catch(() => undefined);
-    while (!this.#nothingPending() && await this.#write()) {
+    await this.#idle();
+    while (!this.#nothingPending()) {
+      if (!await this.#write()) return;
+      // Deferred: this flush offers them again itself, after the same pause as the retry timer
+      // (which would only add a round of its own meanwhile).
+      this.#cancelRetry();
       await new Promise((resolve) => setTimeout(resolve, DEFER_RETRY_MS));
+      await this.#idle();
     }
+  }
+
+  /** Resolves once no write loop runs (whatever its outcome). */
+  async #idle(): Promise<void> {
+    while (this.#running !== undefined) await this.#running.catch(() => undefined);
   }
 
   /**
@@ -411,8 +471,7 @@ export class WritePipeline {
   async close(): Promise<void> {
     this.#boundaryTimer?.cancel();
     clearInterval(this.#syncTimer);
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
+    this.#cancelRetry();
     try {
       for (let failures = 0;; failures++) {
         try {
@@ -433,8 +492,7 @@ export class WritePipeline {
         }
       }
     } finally {
-      clearTimeout(this.#retryTimer);
-      this.#retryTimer = undefined;
+      this.#cancelRetry();
     }
     await this.#release();
   }
@@ -446,7 +504,7 @@ export class WritePipeline {
    * effort: a record not released expires with its TTL.
    */
   async #release(): Promise<void> {
-    while (this.#running !== undefined) await this.#running.catch(() => undefined);
+    await this.#idle();
     if (this.#seq === 0 || !this.#nothingPending() || this.#stopped) return;
     try {
       await this.#store.releaseWriter(this.#config, this.#writer, this.#seq);
@@ -459,8 +517,7 @@ export class WritePipeline {
   /** Stop retrying (the logger gave up waiting for Redis at close). */
   abandon(): void {
     this.#stopped = true;
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
+    this.#cancelRetry();
     this.#wakeClose?.();
   }
 }

@@ -462,6 +462,14 @@ class RespConnection implements Connection {
     return await this.#command(["MGET", ...keys]) as (string | null)[];
   }
 
+  async hGetAll(key: string): Promise<Record<string, string>> {
+    const flat = await this.#command(["HGETALL", key]) as string[];
+    // Fields are event IDs (user data): no prototype, so "__proto__" is a field like any other.
+    const fields: Record<string, string> = Object.create(null);
+    for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
+    return fields;
+  }
+
   async scan(
     cursor: string,
     options: { MATCH: string; COUNT: number },

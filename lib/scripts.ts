@@ -1,7 +1,9 @@
 /**
- * Server-side Lua scripts. Each runs atomically in Redis, so a flush or a rotation is one step
- * that no other client can observe half-done. The `python` layout (`layouts/python.ts`) sends the
- * flush, rotation and listing scripts, the store the lease scripts.
+ * Server-side Lua scripts of the `python` layout and of the master lease. Each runs atomically in
+ * Redis, so a flush or a rotation is one step that no other client can observe half-done. The
+ * `python` layout (`layouts/python.ts`) sends the flush, rotation, listing and totals (`HSCAN`)
+ * scripts, both layouts the writer-key release, the store the lease scripts. The `periods`
+ * layout's scripts are in `layouts/periods_scripts.ts`.
  * @module
  */
 
@@ -22,6 +24,13 @@ export const FlushStatus = {
    * have forgotten whether it ran. Its counts were written once or not at all, never twice.
    */
   Expired: 5,
+  /**
+   * Nothing written (`periods` layout): the period starts later than Redis's clock allows (the
+   * writer's clock runs ahead by more than the grace).
+   */
+  TooEarly: 6,
+  /** Nothing written (`periods` layout): the period has left the kept history by Redis's clock. */
+  TooLate: 7,
 } as const;
 /** One of {@link FlushStatus}. */
 export type FlushStatus = typeof FlushStatus[keyof typeof FlushStatus];
@@ -112,9 +121,16 @@ local ts = tonumber(redis.call('GET', KEYS[1]))
 if ts then
   local current = math.floor(ts / len) * len
   if period < current then
-    local lastTs = tonumber(redis.call('GET', KEYS[2]))
+    -- last:@ts is "<start>/<end>"; a start recorded for another end (another master rotated since)
+    -- or none at all means "last" covers one interval. A bare "<start>" is an older ecl's.
+    local lastTs = redis.call('GET', KEYS[2])
     local lastStart = current - len
-    if lastTs then lastStart = math.floor(lastTs / len) * len end
+    local start, to = string.match(lastTs or '', '^(-?%d+)/(-?%d+)$')
+    if start then
+      if math.floor(tonumber(to) / len) * len == current then lastStart = tonumber(start) end
+    elseif tonumber(lastTs) then
+      lastStart = math.floor(tonumber(lastTs) / len) * len
+    end
     if period < lastStart then status = ${FlushStatus.Discarded} end
     if status ~= ${FlushStatus.Discarded} then
       prefix = ARGV[6]
@@ -176,6 +192,7 @@ return 0
  * Dynamic events: their `last` keys are deleted and their `cur` keys renamed to `last`, so an
  * event that saw nothing in a period disappears after the next rotation (as in the original).
  * Predeclared events: `last` gets the value of `cur` (0 when absent), `cur` is set to 0.
+ * `last:@ts` becomes `<start of the old period>/<B>` (read by `layouts/python.ts`).
  */
 export const ROTATE_SCRIPT = ACL_CHECK + `
 local boundary = tonumber(ARGV[1])
@@ -236,7 +253,9 @@ for id in pairs(declared) do
   rotated = rotated + 1
 end
 if ts then
-  redis.call('SET', KEYS[2], string.format('%d', math.floor(ts / len) * len))
+  -- "<start>/<end>": the end tells readers which cur:@ts this start belongs to, so a start left
+  -- here by an earlier rotation (the Python master never writes last:@ts) is known to be stale.
+  redis.call('SET', KEYS[2], string.format('%d', math.floor(ts / len) * len) .. '/' .. ARGV[1])
 else
   redis.call('DEL', KEYS[2])
 end
@@ -261,21 +280,6 @@ return 0
 export const RELEASE_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-`;
-
-/**
- * List the keys matching a pattern on the node that holds KEYS[1] (Redis Cluster: every key of one
- * (group, interval) is in KEYS[1]'s hash slot, so on that node). ARGV: pattern, keys per SCAN.
- */
-export const SCAN_SCRIPT = `
-local found = {}
-local cursor = '0'
-repeat
-  local reply = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', ARGV[2])
-  cursor = reply[1]
-  for _, key in ipairs(reply[2]) do found[#found + 1] = key end
-until cursor == '0'
-return found
 `;
 
 /**

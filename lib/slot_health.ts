@@ -20,7 +20,7 @@ export interface SlotHealth {
   /**
    * Whether `last` covers exactly one interval: `false` when the master missed boundaries and it
    * holds several intervals' worth, `undefined` when its start is not known (no ecl master wrote
-   * `last:@ts` yet). Always `undefined` for `cur`.
+   * `last:@ts` yet, or another master rotated since). Always `undefined` for `cur`.
    */
   readonly complete: boolean | undefined;
   /** Whether the current period should have been rotated a while ago: no master is running. */

@@ -14,13 +14,18 @@ import type {
   Commands,
   FlushRequest,
   FlushResult,
+  HistoryPeriod,
   Layout,
   PeriodValues,
 } from "./layouts/layout.ts";
+import { PeriodsLayout } from "./layouts/periods.ts";
 import { PythonLayout } from "./layouts/python.ts";
 import { LEASE_SCRIPT, RELEASE_SCRIPT } from "./scripts.ts";
 
-export type { FlushRequest, FlushResult, PeriodValues } from "./layouts/layout.ts";
+export type { FlushRequest, FlushResult, HistoryPeriod, PeriodValues } from "./layouts/layout.ts";
+
+const PYTHON = new PythonLayout();
+const PERIODS = new PeriodsLayout();
 
 /** Keys per `SCAN` round trip when listing keys. */
 const SCAN_COUNT = 1000;
@@ -60,16 +65,10 @@ export class Store {
   readonly #config: RedisConfig;
   readonly #options: StoreOptions;
   readonly #connection: Connection;
-  /** The layout of every group: `python`, with hash-tagged keys on a cluster. */
-  readonly #layout: Layout;
   /** Script text → its SHA-1, for `EVALSHA` (computed at the script's first use). */
   readonly #shas = new Map<string, Promise<string>>();
   /** What layouts send through. */
-  readonly #commands: Commands = {
-    run: (script, keys, args) => this.#run(script, keys, args),
-    getValues: (keys) => this.#getValues(keys),
-    scan: (pattern) => this.#scan(pattern),
-  };
+  readonly #commands: Commands;
   #connecting: Promise<void> | undefined;
   #outage = false;
   #closed = false;
@@ -84,7 +83,16 @@ export class Store {
       reconnect: options.reconnect ?? true,
       offlineQueue: options.offlineQueue ?? true,
     });
-    this.#layout = new PythonLayout(config.cluster === undefined ? "plain" : "cluster");
+    this.#commands = {
+      run: (script, keys, args) => this.#run(script, keys, args),
+      getValues: (keys) => this.#getValues(keys),
+      scan: (pattern) => this.#scan(pattern),
+      hGetAll: async (key) => {
+        await this.connect();
+        return await this.#connection.hGetAll(key);
+      },
+      cluster: config.cluster !== undefined,
+    };
     this.#connection.on(
       "error",
       (error: unknown) => this.#onError(this.#connection.explain(error)),
@@ -97,9 +105,9 @@ export class Store {
     return redisAddress(this.#config);
   }
 
-  /** The layout that `group`'s counts have in Redis. */
-  layoutOf(_group: GroupConfig): Layout {
-    return this.#layout;
+  /** The layout that `group`'s counts have in Redis (`layout:` in its config). */
+  layoutOf(group: GroupConfig): Layout {
+    return group.layout === "periods" ? PERIODS : PYTHON;
   }
 
   #onReady(): void {
@@ -297,6 +305,54 @@ export class Store {
       "read from",
       () => this.layoutOf(group).readTotals(this.#commands, group),
     );
+  }
+
+  /**
+   * For each (group, interval) that has counts in the keys of a layout other than its own (its
+   * `layout:` was switched, or another process runs with another config): a warning saying so.
+   * Those counts are not read. Cheap probes, no SCAN.
+   */
+  async otherLayoutWarnings(groups: Iterable<GroupConfig>): Promise<string[]> {
+    await this.ready();
+    const warnings: string[] = [];
+    for (const group of groups) {
+      const own = this.layoutOf(group);
+      for (const other of [PYTHON, PERIODS]) {
+        if (other === own || (other.rotates && this.#commands.cluster)) continue;
+        for (const interval of group.intervals) {
+          const found = await this.#send(
+            "read from",
+            () => other.hasCounts(this.#commands, group, interval),
+          );
+          if (!found) continue;
+          warnings.push(
+            `group ${
+              JSON.stringify(group.name)
+            }, interval ${interval.name}: Redis holds counts in layout "${other.name}", but the group uses layout "${own.name}": they are not read (see README, "Layouts": switching a group's layout)`,
+          );
+        }
+      }
+    }
+    return warnings;
+  }
+
+  /**
+   * The last `count` finished periods of (group, interval), oldest first, on Redis's clock.
+   * @throws {RangeError} when the group's layout keeps no history, or fewer periods than `count`
+   */
+  async readHistory(
+    group: GroupConfig,
+    interval: IntervalConfig,
+    count: number,
+  ): Promise<HistoryPeriod[]> {
+    const layout = this.layoutOf(group);
+    await this.ready();
+    try {
+      return await layout.readHistory(this.#commands, group, interval, count);
+    } catch (error) {
+      if (error instanceof RangeError) throw error;
+      throw this.#error("read from", error);
+    }
   }
 
   /**

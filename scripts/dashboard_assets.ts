@@ -8,7 +8,7 @@
  * - `UPLOT_CSS`: uPlot's style sheet, read from Deno's npm cache (the version in deno.json).
  *
  * With `--check` it writes nothing and fails when the committed module differs from a fresh build
- * (the test `tests/dashboard_assets_test.ts` runs it). Run it after changing the client code or
+ * (`tests/dashboard_view_test.ts` runs it). Run it after changing the client code or
  * the uPlot version.
  * @module
  */

@@ -3,7 +3,7 @@
  * `--remote-debugging-port` with Deno's WebSocket (no driver package, no browser download).
  * {@link findChromium} says why there is none, for a skip message.
  */
-import { waitFor } from "./_wait.ts";
+import { readUntil, waitFor } from "./_wait.ts";
 
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 /** Deadline of one protocol call. */
@@ -85,22 +85,11 @@ export class Browser {
       stderr: "piped",
     }).spawn();
     try {
-      const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-      let text = "";
-      let match: RegExpExecArray | null = null;
-      const deadline = Date.now() + 30_000;
-      while ((match = /DevTools listening on (ws:\/\/[^\s]+)/.exec(text)) === null) {
-        if (Date.now() > deadline) {
-          throw new Error(`no DevTools line from Chromium after 30 s: ${text}`);
-        }
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`Chromium exited before listening: ${text}`);
-        text += value;
-      }
-      // Keep draining stderr so that Chromium never blocks on it.
-      (async () => {
-        while (!(await reader.read()).done);
-      })().catch(() => {});
+      const { match } = await readUntil(
+        child.stderr,
+        /DevTools listening on (ws:\/\/[^\s]+)/,
+        "DevTools line from Chromium",
+      );
       const origin = new URL(match[1]).host;
       let page: { webSocketDebuggerUrl: string } | undefined;
       await waitFor("a page target in Chromium", async () => {

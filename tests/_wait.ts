@@ -86,3 +86,38 @@ export function within<T>(
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Read the text of `stream` (a child's stderr) until `pattern` matches what was read so far, for
+ * at most `timeoutMs`; fails naming `what` and showing the text when the stream ends first or the
+ * deadline passes. The rest of the stream is read on in the background (so the child never blocks
+ * on a full pipe): `text` resolves with all of it once the stream ends.
+ */
+export async function readUntil(
+  stream: ReadableStream<Uint8Array>,
+  pattern: RegExp,
+  what: string,
+  timeoutMs: number = WAIT_TIMEOUT_MS,
+): Promise<{ match: RegExpExecArray; text: Promise<string> }> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  const deadline = Date.now() + timeoutMs;
+  let text = "";
+  let match: RegExpExecArray | null;
+  while ((match = pattern.exec(text)) === null) {
+    const { value, done } = await within(what, reader.read(), deadline - Date.now())
+      .catch((error: Error) => {
+        throw new Error(`${error.message}; read so far: ${text}`);
+      });
+    if (done) throw new Error(`no ${what}: the stream ended; read: ${text}`);
+    text += value;
+  }
+  const rest = (async () => {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) return text;
+      text += value;
+    }
+  })();
+  rest.catch(() => {});
+  return { match, text: rest };
+}

@@ -7,8 +7,7 @@ import { VERSION } from "../lib/version.ts";
 import { PERMISSIONS } from "../scripts/_permissions.ts";
 import { bundleCli } from "../scripts/bundle.ts";
 import { denoCommand, finish, type ProcessResult, writeConfig } from "./_process.ts";
-import { freePort, withRedis } from "./_redis.ts";
-import { sleep } from "./_wait.ts";
+import { freePort, waitForKey, withRedis } from "./_redis.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "ecl-bundle-" });
 // Not a test: the directory goes once this file's tests are done (also when one fails).
@@ -75,14 +74,12 @@ Deno.test("the CLI bundle logs, rotates and reads exact counts", () =>
       // A master started from the bundle rotates the 1 s interval: req1's 3 reach `last`.
       const master = (await bundleCommand(["master", config])).spawn();
       const raw = await server.client();
-      let rotated: string | null = null;
-      for (let i = 0; i < 100 && rotated !== "3"; i++) {
-        await sleep(100);
-        rotated = await raw.get("requests:1s:last:req1");
+      try {
+        await waitForKey(raw, "requests:1s:last:req1", (value) => value === "3", 10_000);
+      } finally {
+        master.kill("SIGTERM");
       }
-      master.kill("SIGTERM");
       const stopped = await master.output();
-      assert.equal(rotated, "3");
       assert.equal(stopped.code, 0, new TextDecoder().decode(stopped.stderr));
     } finally {
       await Deno.remove(config);

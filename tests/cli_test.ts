@@ -436,3 +436,41 @@ Deno.test("ecl --help, printed without loading commander, is commander's help", 
   const help = await runCli(["--help"]);
   assert.deepEqual([help.code, help.stdout], [0, topLevelHelp()]);
 });
+
+Deno.test("ecl master -v: skips periods groups (one line each); with only periods groups it idles and exits 0 on SIGTERM", () =>
+  withRedis(async (server) => {
+    const redis = `redis: {host: 127.0.0.1, port: ${server.port}}\n`;
+    const periods = "  p:\n    layout: periods\n    intervals: [1m]\n";
+    const mixed = await writeConfig(`${redis}groups:\n${periods}  old:\n    intervals: [1m]\n`);
+    const only = await writeConfig(`${redis}groups:\n${periods}`);
+    /** Run `ecl master` until its stderr matches `until`, then stop it with SIGTERM. */
+    const read = async (args: string[], until: RegExp) => {
+      const child = startScript("cli.ts", ["master", ...args]);
+      await child.until(`${until}`, (c) => until.test(c.stderr));
+      child.kill("SIGTERM");
+      const output = await child.exit();
+      return { text: output.stderr, status: output };
+    };
+    // Group p was in the python layout before: its old keys are found and named at start.
+    await (await server.client()).set("p:1m:cur:@ts", "60");
+    try {
+      const first = await read(
+        [mixed, "-v"],
+        /master .* started: 1 groups, 1 intervals/,
+      );
+      assert.equal(first.status.code, 0, first.text);
+      assert.match(first.text, /group p uses layout periods: no rotation needed/);
+      assert.match(
+        first.text,
+        /group "p", interval 1m: Redis holds counts in layout "python", but the group uses layout "periods": they are not read/,
+      );
+      assert.doesNotMatch(first.text, /group "old".*Redis holds counts/);
+      const idle = await read([only], /idle until stopped/);
+      assert.equal(idle.status.code, 0, idle.text);
+      assert.match(idle.text, /no group needs a master/);
+      assert.doesNotMatch(idle.text, /ERROR/);
+    } finally {
+      await Deno.remove(mixed);
+      await Deno.remove(only);
+    }
+  }));

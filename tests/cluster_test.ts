@@ -1,11 +1,11 @@
 /**
- * Redis Cluster: three real masters on loopback. Keys of one (group, interval) share a hash tag,
- * so the atomic flush and rotation scripts work on the node that holds them.
+ * Redis Cluster: three real masters on loopback, groups in the `periods` layout (the only one a
+ * cluster config accepts). Every key of one shard shares a hash tag, so the write script is atomic
+ * per shard; the shards of a group spread over the masters.
  */
 import assert from "node:assert/strict";
 import { parseConfig } from "../lib/config.ts";
-import { Master } from "../lib/master.ts";
-import { Store } from "../lib/store.ts";
+import { ConfigError } from "../lib/errors.ts";
 import { EventCountLogger } from "../mod.ts";
 import { runCli, runScript, writeConfig } from "./_process.ts";
 import { startCluster } from "./_cluster.ts";
@@ -14,48 +14,72 @@ import { waitFor } from "./_wait.ts";
 
 const GROUPS = ["g1", "g2", "g3", "g4", "g5", "g6"];
 
-Deno.test("Redis Cluster: log, read and rotate with hash-tagged keys across three masters", async () => {
+/** Keys matching `pattern` on every running master. */
+async function keysOnMasters(nodes: RedisServer[], pattern: string): Promise<string[][]> {
+  const found: string[][] = [];
+  for (const node of nodes.filter((node) => node.running)) {
+    const raw = await node.client();
+    const role = String((await raw.sendCommand(["ROLE"]) as unknown as unknown[])[0]);
+    if (role === "master") found.push((await raw.keys(pattern)).sort());
+  }
+  return found;
+}
+
+Deno.test("Redis Cluster: log and read periods groups sharded across three masters", async () => {
   const cluster = await startCluster();
   const groups = Object.fromEntries(
-    GROUPS.map((
-      name,
-    ) => [name, { events: ["a"], auto_declare_events: true, intervals: ["1h", "1m"] }]),
+    GROUPS.map((name) => [name, {
+      layout: "periods" as const,
+      events: ["a"],
+      auto_declare_events: true,
+      intervals: ["1h", "1m"],
+      max_events: 100_000,
+    }]),
   );
   const ecl = new EventCountLogger(groups, cluster.spec);
   try {
     for (const name of GROUPS) {
       const group = ecl.getGroup(name)!;
-      for (let i = 0; i < 1000; i++) group.log(i % 2 === 0 ? "a" : "dyn:x");
+      for (let i = 0; i < 1000; i++) group.log(i % 2 === 0 ? "a" : `dyn:${i % 50}`);
     }
     await ecl.flush();
     for (const name of GROUPS) {
-      assert.equal(await cluster.get(`{${name}:1h}:cur:a`), "500");
-      assert.deepEqual(await ecl.getGroup(name)!.getCounts("1m", { current: true }), {
-        a: 500,
-        "dyn:x": 500,
-      });
+      const counts = await ecl.getGroup(name)!.getCounts("1h", { current: true });
+      assert.equal(counts.a, 500);
+      assert.equal(Object.keys(counts).length, 26);
+      assert.equal(Object.values(counts).reduce((sum, n) => sum + n, 0), 1000);
+      // Nothing finished yet: "last" has the predeclared event at 0.
+      assert.deepEqual(await ecl.getGroup(name)!.getCounts("1m"), { a: 0 });
     }
-    // The keys are spread over the masters (each (group, interval) in its own slot).
-    const holding = [];
-    for (const node of cluster.nodes) {
-      holding.push(Number(await (await node.client()).sendCommand(["DBSIZE"])));
-    }
-    assert.ok(holding.filter((keys) => keys > 0).length >= 2, `keys per node: ${holding}`);
-
-    // The master rotates every (group, interval) on its node.
-    const config = parseConfig({ redis: cluster.spec, groups });
-    const store = new Store(config.redis);
-    const master = new Master(config, store);
-    await master.start();
-    await master.stop();
-    await store.close();
-    for (const name of GROUPS) {
-      assert.equal(await cluster.get(`{${name}:1m}:last:dyn:x`), "500");
-      assert.equal(await cluster.get(`{${name}:1m}:cur:a`), "0");
-      assert.deepEqual(await ecl.getGroup(name)!.getCounts("1m"), { a: 500, "dyn:x": 500 });
-    }
+    // 16 shards per (group, interval): spread over every master.
+    const perNode = await keysOnMasters(cluster.nodes, "{g*:p:*");
+    assert.equal(perNode.length, 3);
+    assert.ok(perNode.every((keys) => keys.length > 0), `period keys per node: ${perNode}`);
+    // No python-layout keys anywhere.
+    assert.deepEqual((await keysOnMasters(cluster.nodes, "*:cur:*")).flat(), []);
   } finally {
     await ecl.close();
+    await cluster.stop();
+  }
+});
+
+Deno.test("Redis Cluster: a python-layout group is refused in one line", async () => {
+  const cluster = await startCluster();
+  const config = await writeConfig(`${cluster.yaml}groups:\n  old:\n    intervals: [1h]\n`);
+  try {
+    assert.throws(
+      () => parseConfig({ redis: cluster.spec, groups: { old: { intervals: ["1h"] } } }),
+      ConfigError,
+    );
+    const read = await runCli(["read", config, "-g", "old"]);
+    assert.equal(read.code, 2);
+    assert.match(
+      read.stderr,
+      /^ERROR: .*groups\.old\.layout: Cannot use layout "python" in a Redis Cluster/,
+    );
+    assert.equal(read.stderr.trim().split("\n").length, 1);
+  } finally {
+    await Deno.remove(config);
     await cluster.stop();
   }
 });
@@ -63,7 +87,7 @@ Deno.test("Redis Cluster: log, read and rotate with hash-tagged keys across thre
 Deno.test("Redis Cluster: the CLI and two logger processes give exact totals", async () => {
   const cluster = await startCluster();
   const config = await writeConfig(
-    `${cluster.yaml}groups:\n  load:\n    events: [e1, e2]\n    intervals: [1h]\n  other:\n    events: [x]\n    intervals: [1h]\n`,
+    `${cluster.yaml}groups:\n  load:\n    layout: periods\n    events: [e1, e2]\n    intervals: [1h]\n  other:\n    layout: periods\n    events: [x]\n    intervals: [1h]\n`,
   );
   try {
     const workers = await Promise.all(
@@ -83,20 +107,21 @@ Deno.test("Redis Cluster: the CLI and two logger processes give exact totals", a
 
 Deno.test("Redis Cluster: counts logged while a master fails over to its replica are all written", async () => {
   const cluster = await startCluster(1);
-  const ecl = new EventCountLogger({ g: { events: ["a"], intervals: ["1h"] } }, cluster.spec, {
-    onWarning: () => {},
-  });
+  const ecl = new EventCountLogger(
+    { g: { layout: "periods", events: ["a"], intervals: ["1h"] } },
+    cluster.spec,
+    { onWarning: () => {} },
+  );
   const group = ecl.getGroup("g")!;
   try {
     for (let i = 0; i < 5000; i++) group.log("a");
     await group.flush();
-    // The master of {g:1h}'s slot.
-    const key = "{g:1h}:cur:a";
+    // The master of shard 0 of g:1h.
     let owner: RedisServer | undefined;
     for (const node of await cluster.masters()) {
-      if (await (await cluster.client(node)).sendCommand(["GET", key]).catch(() => null) !== null) {
-        owner = node;
-      }
+      const keys = await (await cluster.client(node)).sendCommand(["KEYS", "{g:1h:0}:p:*"])
+        .catch(() => []) as unknown as string[];
+      if (keys.length > 0) owner = node;
     }
     assert.ok(owner !== undefined);
     // Counts logged while its master is down (and, in flight, when it is killed).
@@ -111,7 +136,13 @@ Deno.test("Redis Cluster: counts logged while a master fails over to its replica
       { everyMs: 200 },
     );
     console.log(`cluster failover: counts written ${Date.now() - started} ms after it`);
-    assert.equal(await cluster.get(key), "10000");
+    // A read may still meet the cluster settling (the slot map of another connection): retried.
+    let counts: Record<string, number> | undefined;
+    await waitFor("a read of g:1h after the failover", async () => {
+      counts = await group.getCounts("1h", { current: true }).catch(() => undefined);
+      return counts !== undefined;
+    }, { timeoutMs: 20_000, everyMs: 200 });
+    assert.deepEqual(counts, { a: 10000 });
   } finally {
     await ecl.close({ timeoutMs: 2000 });
     await cluster.stop();

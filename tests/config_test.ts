@@ -75,6 +75,9 @@ Deno.test("parseConfig() converts a full document to camelCase config", () => {
     syncLimit: 100,
     maxPendingKeys: 1_000_000,
     totals: false,
+    layout: "python",
+    history: 1,
+    shards: 1,
   });
   assert.deepEqual(config.groups.get("errors"), {
     name: "errors",
@@ -85,6 +88,9 @@ Deno.test("parseConfig() converts a full document to camelCase config", () => {
     syncLimit: undefined,
     maxPendingKeys: 1_000_000,
     totals: false,
+    layout: "python",
+    history: 1,
+    shards: 1,
   });
 });
 
@@ -249,7 +255,7 @@ Deno.test("parseConfig() rejects a group spec that is not a mapping or has unkno
       "unknown key interval",
       { interval: ["5m"] },
       "groups.requests.interval",
-      /^Unknown key "interval": expected one of events, intervals, auto_declare_events, sync_interval, sync_limit, max_pending_keys, totals$/,
+      /^Unknown key "interval": expected one of events, intervals, auto_declare_events, sync_interval, sync_limit, max_pending_keys, totals, layout, history, max_events$/,
     ],
     [
       "unknown key with a dot",
@@ -499,6 +505,9 @@ Deno.test("loadConfig() reads, parses and validates a YAML file", async () => {
         syncLimit: 10,
         maxPendingKeys: 1_000_000,
         totals: false,
+        layout: "python",
+        history: 1,
+        shards: 1,
       });
       assert.deepEqual(config.groups.get("dynamic"), {
         name: "dynamic",
@@ -509,6 +518,9 @@ Deno.test("loadConfig() reads, parses and validates a YAML file", async () => {
         syncLimit: undefined,
         maxPendingKeys: 1_000_000,
         totals: false,
+        layout: "python",
+        history: 1,
+        shards: 1,
       });
     }));
 });
@@ -715,4 +727,65 @@ Deno.test("member() writes YAML paths: plain keys after a dot, others quoted in 
   assert.equal(member("groups", "web"), "groups.web");
   assert.equal(member("groups", "a b"), 'groups["a b"]');
   assert.equal(member('groups["a b"]', "sync_limit"), 'groups["a b"].sync_limit');
+});
+
+Deno.test("layout: python by default; periods with history and max_events sizing the shards", () => {
+  const parse = (group: Record<string, unknown>) =>
+    parseConfig({ groups: { g: { intervals: ["5m"], ...group } } }).groups.get("g")!;
+  const plain = parse({});
+  assert.equal(plain.layout, "python");
+  assert.equal(plain.history, 1);
+  const periods = parse({ layout: "periods", history: 288 });
+  assert.deepEqual([periods.layout, periods.history, periods.shards], ["periods", 288, 1]);
+  // Auto-declared: max_events (default 8,192 → 1 shard); 100,000 → 16 shards of ≤ 8,192.
+  assert.equal(parse({ layout: "periods", auto_declare_events: true }).shards, 1);
+  assert.equal(
+    parse({ layout: "periods", auto_declare_events: true, max_events: 100_000 }).shards,
+    16,
+  );
+  // Predeclared only: the event list sizes it.
+  const many = Array.from({ length: 9000 }, (_, i) => `e${i}`);
+  assert.equal(parse({ layout: "periods", events: many }).shards, 2);
+});
+
+Deno.test("layout, history, max_events: a bad value is a one-line ConfigError naming it", () => {
+  const cases: [Record<string, unknown>, string, RegExp, string][] = [
+    [
+      { layout: "hashes" },
+      "layout",
+      /^Unknown layout "hashes": expected one of python, periods$/,
+      "hashes",
+    ],
+    [{ layout: 3 }, "layout", /^Expected a string, got 3$/, "3"],
+    [{ layout: "periods", history: 0 }, "history", /^Expected a whole number from 1 to/, "0"],
+    [{ layout: "periods", history: 1.5 }, "history", /^Expected a whole number from 1 to/, "1.5"],
+    [{ layout: "periods", history: "3" }, "history", /^Expected a whole number from 1 to/, '"3"'],
+    [{ history: 3 }, "history", /^Cannot use history 3 with layout "python"/, "3"],
+    [{ max_events: 10 }, "max_events", /^Cannot use max_events 10 with layout "python"/, "10"],
+    [{ layout: "periods", max_events: 0 }, "max_events", /^Expected a whole number from 1/, "0"],
+  ];
+  for (const [extra, key, detail, shows] of cases) {
+    assertConfigError(
+      () => parseConfig({ groups: { g: { intervals: ["5m"], ...extra } } }, { file: FILE }),
+      { path: `groups.g.${key}`, file: FILE, detail, shows },
+    );
+  }
+});
+
+Deno.test("a Redis Cluster config with a python-layout group is a one-line ConfigError", () => {
+  const redis = { cluster: { nodes: ["127.0.0.1:7000"] } };
+  assertConfigError(
+    () =>
+      parseConfig({
+        redis,
+        groups: { a: { intervals: ["5m"], layout: "periods" }, b: { intervals: ["5m"] } },
+      }, { file: FILE }),
+    {
+      path: "groups.b.layout",
+      file: FILE,
+      detail: /^Cannot use layout "python" in a Redis Cluster: .*set layout: periods$/,
+    },
+  );
+  const ok = parseConfig({ redis, groups: { a: { intervals: ["5m"], layout: "periods" } } });
+  assert.equal(ok.groups.get("a")!.layout, "periods");
 });

@@ -1,6 +1,6 @@
 /**
  * The dashboard routes of `ecl serve` in process (`app.request()`) against a real redis-server:
- * the `/api/…` documents, their errors, Redis down, the concurrency limit, the security headers of
+ * the `/api/…` documents, their errors, Redis down, reads shared per query, the security headers of
  * the page and its assets; and the bounded history ring.
  */
 import assert from "node:assert/strict";
@@ -12,11 +12,13 @@ import {
   byCount,
   compareIds,
   HistoryRing,
+  historySource,
   startRecorder,
   topCounts,
 } from "../lib/dashboard/history.ts";
 import { compareCodePoints } from "../lib/format/text.ts";
 import { CONTENT_SECURITY_POLICY } from "../lib/dashboard/page.ts";
+import { periodKey } from "../lib/layouts/periods_keys.ts";
 import type { SlotCounts } from "../lib/reader.ts";
 import { Store } from "../lib/store.ts";
 import { writeConfig } from "./_process.ts";
@@ -284,27 +286,79 @@ Deno.test("api: /api/history has the finished periods read, oldest first", () =>
     });
   }));
 
-Deno.test("api: the limit of 4 concurrent requests holds for /api and /", () =>
+/** MGETs that Redis ran, by its `INFO commandstats`. */
+function mgetCalls(stats: string): number {
+  return Number(/^cmdstat_mget:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
+}
+
+Deno.test("api: while Redis is frozen, requests share a read per query; distinct queries are capped", () =>
   withRedis(async (server) => {
     await withApp(server.port, async (app) => {
-      await app.request("/api/counts"); // connected
+      const raw = await server.client();
+      await raw.configResetStat();
+      assert.equal((await app.request("/api/counts")).status, 200); // connected
+      const perRead = mgetCalls(await raw.info("commandstats"));
+      assert.ok(perRead > 0);
+      await raw.configResetStat();
       server.pause();
+      let waiting: Promise<Response>[] = [];
       try {
-        const first = [1, 2, 3, 4].map(() => app.request("/api/counts"));
-        for (const path of ["/api/counts", "/api/groups", "/"]) {
+        // Twenty requests of two queries (parameters in any order, unknown ones ignored) and
+        // three more distinct queries: five reads, the most that run at once (one bare, four of
+        // the capped queries with parameters).
+        waiting = [
+          ...Array.from({ length: 10 }, () => app.request("/api/counts")),
+          ...Array.from(
+            { length: 10 },
+            (_, i) =>
+              app.request(
+                i % 2 === 0
+                  ? `/api/counts?top=5&filter=req`
+                  : `/api/counts?filter=req&x=${i}&top=5`,
+              ),
+          ),
+          ...[1, 2, 3].map((top) => app.request(`/api/counts?top=${top}`)),
+        ];
+        // One more distinct query is turned away at once; the page, its assets and
+        // /api/groups need no read and are answered at once.
+        for (const path of ["/api/counts?top=4", "/api/history?interval=5m"]) {
           const extra = await app.request(path);
           assert.deepEqual([path, extra.status], [path, 503]);
           assert.equal(extra.headers.get("retry-after"), "1");
-          await extra.body?.cancel();
+          assert.equal(extra.headers.get("content-security-policy"), CONTENT_SECURITY_POLICY);
+          assert.deepEqual(await extra.json(), {
+            error: "Too many distinct requests at once, try again",
+          });
+        }
+        for (const path of ["/", "/dashboard.js", "/dashboard.css", "/api/groups"]) {
+          const page = await app.request(path);
+          assert.deepEqual([path, page.status], [path, 200]);
+          await page.body?.cancel();
         }
         // After the time-out (5 s), the waiting ones say Redis did not answer.
-        for (const response of await Promise.all(first)) {
+        for (const response of await Promise.all(waiting)) {
           assert.equal(response.status, 503);
-          assert.equal((await response.json()).redisUp, false);
+          assert.deepEqual(await response.json(), {
+            error: "Redis did not answer in time",
+            redisUp: false,
+          });
         }
       } finally {
         server.resume();
       }
+      // Redis was sent five reads, not twenty-three.
+      let calls = 0;
+      await waitFor("the reads sent to the frozen server, run", async () => {
+        calls = mgetCalls(await raw.info("commandstats"));
+        return calls >= 5 * perRead;
+      }, { timeoutMs: 10_000, everyMs: 50 });
+      assert.equal(calls, 5 * perRead);
+      // Then the places are free again.
+      await waitFor("a fifth distinct query answered", async () => {
+        const response = await app.request("/api/counts?top=4");
+        await response.body?.cancel();
+        return response.status === 200;
+      }, { timeoutMs: 10_000, everyMs: 100 });
     });
   }));
 
@@ -444,6 +498,77 @@ Deno.test("recorder: reads each finished period after its boundary, without any 
       ]);
     } finally {
       stop();
+      await store.close(true);
+      await Deno.remove(file);
+    }
+  }));
+
+Deno.test("api: /api/history of a periods group reads its kept periods from Redis (origin redis), python groups stay in memory; Redis down is a 503", () =>
+  withRedis(async (server) => {
+    const file = await writeConfig(
+      `redis:\n  host: 127.0.0.1\n  port: ${server.port}\ngroups:\n` +
+        `  hist:\n    layout: periods\n    history: 3\n    events: [a]\n    auto_declare_events: true\n    intervals: [1m]\n` +
+        `  requests:\n    events: [req1]\n    intervals: [5m]\n`,
+    );
+    const config = await loadConfig(file);
+    const store = new Store(config.redis, { offlineQueue: false, reconnect: false });
+    const ring = new HistoryRing();
+    const raw = await server.client();
+    try {
+      // Periods on Redis's clock, far enough from the next boundary for the test's reads.
+      const redisSeconds = async () => Number((await raw.sendCommand(["TIME"]) as string[])[0]);
+      if ((await redisSeconds()) % 60 > 54) {
+        await waitFor(
+          "the next minute on Redis's clock",
+          async () => (await redisSeconds()) % 60 < 54,
+          { timeoutMs: 10_000, everyMs: 200 },
+        );
+      }
+      const current = Math.floor((await redisSeconds()) / 60) * 60;
+      const shard = (start: number) => periodKey("hist", "1m", start, 0);
+      await raw.hSet(shard(current - 120), { a: "1" });
+      await raw.hSet(shard(current - 60), { a: "5", b: "9", [HOSTILE[0]]: "2" });
+      await raw.hSet(shard(current), { a: "100" }); // the current period: not history yet
+      const app = createApp(config, store, { history: historySource(store, ring), ring });
+      const { status, body } = await getJson<HistoryDocument>(app, "/api/history");
+      assert.equal(status, 200);
+      assert.deepEqual(body.intervals, [
+        {
+          group: "hist",
+          interval: "1m",
+          seconds: 60,
+          origin: "redis",
+          periods: [
+            { start: current - 180, end: current - 120, total: 0, distinct: 0, events: [] },
+            {
+              start: current - 120,
+              end: current - 60,
+              total: 1,
+              distinct: 1,
+              events: [{ event: "a", count: 1 }],
+            },
+            {
+              start: current - 60,
+              end: current,
+              total: 16,
+              distinct: 3,
+              events: [
+                { event: "b", count: 9 },
+                { event: "a", count: 5 },
+                { event: HOSTILE[0], count: 2 },
+              ],
+            },
+          ],
+        },
+        { group: "requests", interval: "5m", seconds: 300, origin: "memory", periods: [] },
+      ]);
+      await server.kill();
+      const down = await getJson<{ redisUp: boolean }>(app, "/api/history?group=hist");
+      assert.equal(down.status, 503);
+      assert.equal(down.body.redisUp, false);
+      const python = await getJson<HistoryDocument>(app, "/api/history?group=requests");
+      assert.equal(python.status, 200, "a python group's history is in memory");
+    } finally {
       await store.close(true);
       await Deno.remove(file);
     }

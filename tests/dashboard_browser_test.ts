@@ -14,7 +14,7 @@ import { bundleCli } from "../scripts/bundle.ts";
 import { Browser, findChromium } from "./_chromium.ts";
 import { denoCommand, finish } from "./_process.ts";
 import { type RawClient, withRedis } from "./_redis.ts";
-import { sleep, waitFor } from "./_wait.ts";
+import { readUntil, sleep, waitFor } from "./_wait.ts";
 
 const chromium = findChromium();
 if ("missing" in chromium) console.log(`dashboard_browser_test: skipped: ${chromium.missing}`);
@@ -38,19 +38,11 @@ function bundleCommand(bundle: string, dir: string, args: string[]): Deno.Comman
 async function startServe(bundle: string, dir: string, config: string) {
   const child = bundleCommand(bundle, dir, ["serve", config, "--listen", "127.0.0.1:0"]).spawn();
   void child.stdout.cancel();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let match: RegExpExecArray | null = null;
-  const deadline = Date.now() + 30_000;
-  while ((match = /^ecl: dashboard on (http:\/\/127\.0\.0\.1:\d+)\/$/m.exec(text)) === null) {
-    if (Date.now() > deadline) throw new Error(`no "dashboard on" line from ecl serve: ${text}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`ecl serve exited before serving: ${text}`);
-    text += value;
-  }
-  (async () => {
-    while (!(await reader.read()).done);
-  })().catch(() => {});
+  const { match } = await readUntil(
+    child.stderr,
+    /^ecl: dashboard on (http:\/\/127\.0\.0\.1:\d+)\/$/m,
+    `"dashboard on" line from ecl serve`,
+  );
   return { child, base: match[1] };
 }
 
@@ -86,7 +78,8 @@ function recordTruth(raw: RawClient, stop: AbortSignal): Map<number, number> {
   (async () => {
     while (!stop.aborted) {
       const [start, count] = await raw.mGet(["ticks:1s:last:@ts", "ticks:1s:last:a"]);
-      if (start !== null) truth.set(Number(start), Number(count ?? 0));
+      // `<start>/<end>` (see lib/layouts/python.ts)
+      if (start !== null) truth.set(Number(start.split("/")[0]), Number(count ?? 0));
       await sleep(100);
     }
   })().catch(() => {});

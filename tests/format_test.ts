@@ -2,6 +2,12 @@
 import assert from "node:assert/strict";
 import { formatJson, type JsonOutput } from "../lib/format/json.ts";
 import {
+  csvField,
+  formatHistoryCsv,
+  formatHistoryJson,
+  formatHistoryText,
+} from "../lib/format/history.ts";
+import {
   compareCodePoints,
   CURRENT_HEADING,
   formatCountLines,
@@ -95,4 +101,40 @@ Deno.test("formatJson() of an unknown span: nulls, and stale judged on the slot 
   const old = slot("cur", T, T + 300, [["a", 1]]);
   const late = T + 300 + STALE_GRACE_SECONDS + 1;
   assert.equal(JSON.parse(formatJson(M5, { current: old }, late)).stale, true);
+});
+
+Deno.test("history formats: text blocks oldest first, JSON periods, CSV per RFC 4180 with a formula guard", () => {
+  const periods = [
+    { start: 600, end: 900, counts: new Map([["a", 1], ["b,c", 0]]) },
+    { start: 900, end: 1200, counts: new Map([["a", 4], ["b,c", 2]]) },
+  ];
+  assert.equal(
+    formatHistoryText(periods, false),
+    "1970-01-01T00:10:00Z to 1970-01-01T00:15:00Z:\na:1\nb,c:0\n" +
+      "1970-01-01T00:15:00Z to 1970-01-01T00:20:00Z:\na:4\nb,c:2\n",
+  );
+  // On a terminal, the newest block's lines end in each event's sparkline.
+  assert.match(formatHistoryText(periods, true), /\na:4 ▃█\nb,c:2 ▁█\n$/);
+  assert.deepEqual(JSON.parse(formatHistoryJson("g", "5m", periods)), {
+    group: "g",
+    interval: "5m",
+    periods: [
+      { start: 600, end: 900, counts: { a: 1, "b,c": 0 } },
+      { start: 900, end: 1200, counts: { a: 4, "b,c": 2 } },
+    ],
+  });
+  assert.equal(
+    formatHistoryCsv(periods),
+    'period_start,period_end,event,count\n600,900,a,1\n600,900,"b,c",0\n900,1200,a,4\n900,1200,"b,c",2\n',
+  );
+  assert.equal(csvField('say "hi"'), '"say ""hi"""');
+  assert.equal(csvField("=1+2"), "'=1+2");
+  assert.equal(csvField("-x"), "'-x");
+  assert.equal(csvField("+x,y"), `"'+x,y"`);
+  assert.equal(csvField("\tx"), "'\tx");
+  assert.equal(csvField("a\tb"), "a\tb");
+  assert.equal(
+    formatHistoryCsv([{ start: undefined, end: undefined, counts: new Map([["a", 1]]) }]),
+    "period_start,period_end,event,count\n,,a,1\n",
+  );
 });

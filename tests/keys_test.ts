@@ -214,11 +214,3 @@ Deno.test("eventScanPattern() matches only its own group's event keys", async (t
     });
   }
 });
-
-Deno.test("keys in the cluster layout carry a hash tag per (group, interval)", () => {
-  assert.equal(counterKey("requests", "5m", "cur", "req1", "cluster"), "{requests:5m}:cur:req1");
-  assert.equal(timestampKey("requests", "5m", "last", "cluster"), "{requests:5m}:last:@ts");
-  assert.equal(slotPrefix("g?", "1h", "cur", "cluster"), "{g?:1h}:cur:");
-  assert.equal(eventScanPattern("g?", "1h", "cur", "cluster"), "{g\\?:1h}:cur:[^@]*");
-  assert.equal(counterKey("requests", "5m", "cur", "req1"), "requests:5m:cur:req1");
-});

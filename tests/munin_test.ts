@@ -27,6 +27,7 @@ import { eclArgs, runEcl, writeEclBinary } from "./_bundle.ts";
 import { PERMISSIONS } from "../scripts/_permissions.ts";
 import { denoCommand, finish, spawnScript, writeConfig } from "./_process.ts";
 import { isoTime } from "../lib/_message.ts";
+import { periodKey } from "../lib/layouts/periods_keys.ts";
 import { freePort, type RedisServer, withRedis } from "./_redis.ts";
 import { sleep } from "./_wait.ts";
 
@@ -928,3 +929,29 @@ Deno.test("munin: the plugin is executable, POSIX sh, with Munin's magic markers
   const syntax = await new Deno.Command("/bin/sh", { args: ["-n", PLUGIN] }).output();
   assert.equal(syntax.code, 0);
 });
+
+Deno.test("munin: ecl read -f munin of a periods group prints its last finished period (Redis's clock)", () =>
+  withRedis(async (server) => {
+    const raw = await server.client();
+    const redisSeconds = async () => Number((await raw.sendCommand(["TIME"]) as string[])[0]);
+    // Away from the period's end, so that the period seeded as last is the one read.
+    while ((await redisSeconds()) % 300 > 290) await sleep(200);
+    const current = Math.floor((await redisSeconds()) / 300) * 300;
+    await raw.hSet(periodKey("p", "5m", current - 300, 0), { a: "7" });
+    await raw.hSet(periodKey("p", "5m", current, 0), { a: "100", b: "1" });
+    const config = await writeConfig(
+      `redis:\n  host: 127.0.0.1\n  port: ${server.port}\ngroups:\n` +
+        `  p:\n    layout: periods\n    events: [a, b]\n    intervals: [5m]\n`,
+    );
+    try {
+      const values = await runEcl(["read", config, "-g", "p", "-i", "5m", "-f", "munin"]);
+      assert.equal(values.stderr, "");
+      ok(values, "a.value 7\nb.value 0\n");
+      const configOut = await runEcl(["read", config, "-g", "p", "-i", "5m", "-f", "munin-config"]);
+      ok(configOut, configOut.stdout);
+      assert.match(configOut.stdout, /^a\.label a$/m);
+      assert.match(configOut.stdout, /^b\.label b$/m);
+    } finally {
+      await Deno.remove(config);
+    }
+  }));

@@ -10,6 +10,7 @@ import {
   expireAt,
   periodKey,
   shardOf,
+  totalsKey,
   WRITER_TTL_MS,
   writerKey,
 } from "../lib/layouts/periods_keys.ts";
@@ -23,7 +24,9 @@ import {
   planWrite,
   readPeriods,
   UNLINK_ABOVE_FIELDS,
+  WRITE_HEADER_ARGS,
   WRITE_SCRIPT,
+  WriteArg,
   writeBatch,
 } from "../lib/layouts/periods_scripts.ts";
 import { startCluster } from "./_cluster.ts";
@@ -405,7 +408,7 @@ Deno.test("periods layout on a 3-master Redis Cluster: one call per shard, sprea
   }
 });
 
-Deno.test("combineWriteResults(): refused wins and says how much, then Written, then Duplicate", () => {
+Deno.test("combineWriteResults(): refused wins and says how much, then Expired, then Written, then Duplicate", () => {
   const { Written, Duplicate, TooLate, TooEarly } = PeriodsWriteStatus;
   const result = (status: PeriodsWriteStatus, refused = 0, rejected: string[] = []) => ({
     status,
@@ -421,6 +424,148 @@ Deno.test("combineWriteResults(): refused wins and says how much, then Written, 
   assert.deepEqual(combineWriteResults([result(Duplicate), result(Written)]), result(Written));
   assert.deepEqual(combineWriteResults([result(Duplicate), result(Duplicate)]), result(Duplicate));
   assert.deepEqual(combineWriteResults([]), result(Written));
+  // A resend too late on one node (cluster): Expired, unless a node refused the period.
+  const { Expired } = PeriodsWriteStatus;
+  assert.deepEqual(combineWriteResults([result(Written), result(Expired)]), result(Expired));
+  assert.deepEqual(combineWriteResults([result(Expired), result(TooLate, 4)]), result(TooLate, 4));
   assert.deepEqual(parseWriteReply([TooLate], 9), result(TooLate, 9));
   assert.deepEqual(parseWriteReply([Written, "a", "b"], 9), result(Written, 0, ["a", "b"]));
+});
+
+Deno.test("planWrite(): a fixed header (deadline and totals flag included), per-shard arguments, then the pairs and nothing after", async (t) => {
+  const counts = new Map([["a", 2], ["b", 5], ["1", 7]]);
+  const shardsOf = [...counts.keys()].map((event) => shardOf(event, 4));
+  await t.step("one call, a resend with totals", () => {
+    const [call, ...more] = planWrite(
+      batch({ start: 600, counts, shards: 4, seq: 9, resendDeadlineMs: 1234567, totals: true }),
+      false,
+    );
+    assert.equal(more.length, 0);
+    const k = new Set(shardsOf).size;
+    const header = call.args.slice(0, WRITE_HEADER_ARGS);
+    const at = (position: number) => header[position - 1];
+    assert.equal(at(WriteArg.start), "600");
+    assert.equal(at(WriteArg.graceSeconds), "2");
+    assert.equal(at(WriteArg.keptUntil), String(600 + 60 + 3 * 60));
+    assert.equal(at(WriteArg.seq), "9");
+    assert.equal(at(WriteArg.writerTtlMs), String(WRITER_TTL_MS));
+    assert.equal(at(WriteArg.resendDeadlineMs), "1234567");
+    assert.equal(at(WriteArg.totals), "1");
+    assert.equal(at(WriteArg.shards), String(k));
+    // Per shard (EXPIREAT, n_j), then the pairs, which end the arguments.
+    const perShard = call.args.slice(WRITE_HEADER_ARGS, WRITE_HEADER_ARGS + 2 * k);
+    const sizes = perShard.filter((_, i) => i % 2 === 1).map(Number);
+    assert.equal(sizes.reduce((a, b) => a + b), counts.size);
+    const pairs = call.args.slice(WRITE_HEADER_ARGS + 2 * k);
+    assert.equal(pairs.length, 2 * counts.size);
+    const written = new Map<string, number>();
+    for (let i = 0; i < pairs.length; i += 2) written.set(pairs[i], Number(pairs[i + 1]));
+    assert.deepEqual(written, counts);
+    assert.equal(call.total, 14);
+    // KEYS: k period shards, k retired shards, one writer key, k totals hashes.
+    assert.equal(call.keys.length, 3 * k + 1);
+    assert.deepEqual(
+      call.keys.slice(2 * k + 1),
+      [...new Set(shardsOf)].sort((a, b) => a - b).map((shard) => totalsKey("web", "1m", shard)),
+    );
+  });
+  await t.step("per shard, a first send without totals: deadline 0, flag 0", () => {
+    const calls = planWrite(batch({ start: 600, counts, shards: 4 }), true);
+    assert.equal(calls.length, new Set(shardsOf).size);
+    for (const call of calls) {
+      assert.equal(call.args[WriteArg.resendDeadlineMs - 1], "0");
+      assert.equal(call.args[WriteArg.totals - 1], "0");
+      assert.equal(call.args[WriteArg.shards - 1], "1");
+      const n = Number(call.args[WRITE_HEADER_ARGS + 1]);
+      assert.equal(call.args.length, WRITE_HEADER_ARGS + 2 + 2 * n);
+      assert.equal(call.keys.length, 3);
+    }
+  });
+  await t.step("event IDs that look like flags or deadlines stay pairs", () => {
+    const tricky = new Map([["1", 1], ["0", 1], ["9999999999999", 1]]);
+    const [call] = planWrite(batch({ start: 600, counts: tricky, shards: 1, totals: true }), false);
+    assert.deepEqual(call.args.slice(WRITE_HEADER_ARGS + 2), [
+      "1",
+      "1",
+      "0",
+      "1",
+      "9999999999999",
+      "1",
+    ]);
+  });
+});
+
+Deno.test("periods WRITE_SCRIPT: resend deadline and totals together — Expired adds to neither, a resend in time is a Duplicate, a lost first send in time is written once", async () => {
+  await withRedis(async (server) => {
+    const raw = await server.client();
+    const run = evalWith(raw);
+    const start = await currentMinute(raw);
+    const totalsOf = async () => {
+      const totals = new Map<string, number>();
+      for (let shard = 0; shard < 8; shard++) {
+        for (const [e, v] of Object.entries(await raw.hGetAll(totalsKey("web", "1m", shard)))) {
+          totals.set(e, Number(v));
+        }
+      }
+      return totals;
+    };
+    const counts = new Map([["a", 3], ["1", 4]]);
+    const redisMs = Math.floor((await redisNow(raw)) * 1000);
+    // A first send (deadline 0) with totals: counts and totals once.
+    const first = batch({ start, counts, seq: 1, totals: true });
+    assert.equal((await writeBatch(run, first, false)).status, PeriodsWriteStatus.Written);
+    // Its resend in time: a Duplicate, nothing added.
+    const resent = { ...first, resendDeadlineMs: redisMs + 60_000 };
+    assert.equal((await writeBatch(run, resent, false)).status, PeriodsWriteStatus.Duplicate);
+    // A resend of a batch whose first send never arrived, past its deadline: Expired, nothing.
+    const late = batch({ start, counts, seq: 2, totals: true, resendDeadlineMs: redisMs - 1 });
+    assert.deepEqual(await writeBatch(run, late, false), {
+      status: PeriodsWriteStatus.Expired,
+      rejected: [],
+      refused: 0,
+    });
+    assert.equal(await raw.get(batchWriterKey("web", "1m", "w1")), "1");
+    // The same batch resent in time: written once, to the counts and the totals.
+    const inTime = { ...late, resendDeadlineMs: redisMs + 60_000 };
+    assert.equal((await writeBatch(run, inTime, false)).status, PeriodsWriteStatus.Written);
+    assert.equal((await writeBatch(run, inTime, false)).status, PeriodsWriteStatus.Duplicate);
+    const [period] = await readPeriods(
+      run,
+      { group: "web", interval: "1m", starts: [start], shards: 8 },
+      false,
+    );
+    assert.deepEqual(period.counts, new Map([["a", 6], ["1", 8]]));
+    assert.deepEqual(await totalsOf(), new Map([["a", 6], ["1", 8]]));
+    // Per-shard calls (cluster-style) take the same header: an expired resend adds nothing.
+    const perShard = batch({ start, counts, seq: 3, totals: true, resendDeadlineMs: 1 });
+    assert.equal((await writeBatch(run, perShard, true)).status, PeriodsWriteStatus.Expired);
+    assert.deepEqual(await totalsOf(), new Map([["a", 6], ["1", 8]]));
+  });
+});
+
+Deno.test("periods WRITE_SCRIPT: arguments that do not end right after the pairs, or keys that do not fit the header, are refused, nothing written", async () => {
+  await withRedis(async (server) => {
+    const raw = await server.client();
+    const run = evalWith(raw);
+    const start = await currentMinute(raw);
+    const [call] = planWrite(batch({ start, counts: new Map([["a", 1]]), totals: true }), false);
+    for (const args of [[...call.args, "1"], call.args.slice(0, -1)]) {
+      await assert.rejects(
+        () => run.evalScript(WRITE_SCRIPT, call.keys, args),
+        /ecl write script: \d+ arguments, expected \d+/,
+      );
+    }
+    // KEYS that do not fit the totals flag: the totals hashes missing, or extra ones without it.
+    const noTotals = [...call.args];
+    noTotals[WriteArg.totals - 1] = "0";
+    for (
+      const [keys, args] of [[call.keys.slice(0, -1), call.args], [call.keys, noTotals]] as const
+    ) {
+      await assert.rejects(
+        () => run.evalScript(WRITE_SCRIPT, [...keys], [...args]),
+        /ecl write script: \d+ keys for 1 shards/,
+      );
+    }
+    assert.deepEqual(await raw.keys("*"), []);
+  });
 });

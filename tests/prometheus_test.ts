@@ -9,12 +9,14 @@ import {
   type MetricsSnapshot,
 } from "../lib/format/prometheus.ts";
 import type { Slot } from "../lib/keys.ts";
+import { periodKey } from "../lib/layouts/periods_keys.ts";
 import { readMetrics } from "../lib/metrics.ts";
 import type { SlotCounts } from "../lib/reader.ts";
 import { Store } from "../lib/store.ts";
 import { assertValidExposition } from "./_promtool.ts";
 import { runCli, writeConfig } from "./_process.ts";
 import { freePort, withRedis } from "./_redis.ts";
+import { waitFor } from "./_wait.ts";
 
 /** A fixed clock: 23.5 s into a 5-minute period. */
 const NOW = 1_700_000_123.5;
@@ -311,5 +313,46 @@ groups:
       assert.match(unknown.stderr, /^ERROR: Group "nope" not found/);
     } finally {
       await Deno.remove(file);
+    }
+  }));
+
+Deno.test("prometheus: a periods group: last and current periods on Redis's clock, last complete", () =>
+  withRedis(async (server) => {
+    const raw = await server.client();
+    const redisSeconds = async () => Number((await raw.sendCommand(["TIME"]) as string[])[0]);
+    // Away from the hour's end, so that the periods seeded are the ones read.
+    if ((await redisSeconds()) % 3600 > 3590) {
+      await waitFor(
+        "the next hour on Redis's clock",
+        async () => (await redisSeconds()) % 3600 < 3590,
+        { timeoutMs: 15_000, everyMs: 200 },
+      );
+    }
+    const current = Math.floor((await redisSeconds()) / 3600) * 3600;
+    await raw.hSet(periodKey("p", "1h", current - 3600, 0), { a: "5", [`x"y`]: "2" });
+    await raw.hSet(periodKey("p", "1h", current, 0), { a: "100" });
+    const periods = parseConfig({
+      redis: { host: "127.0.0.1", port: server.port },
+      groups: { p: { layout: "periods", events: ["a", "b"], intervals: ["1h"] } },
+    });
+    const store = new Store(periods.redis, { reconnect: false });
+    try {
+      const text = await readMetrics(store, periods, {}, await redisSeconds());
+      await assertValidExposition(text);
+      const samples = text.split("\n").filter((line) => line.includes('group="p"'));
+      for (
+        const line of [
+          'ecl_events_last{group="p",interval="1h",event="a"} 5',
+          'ecl_events_last{group="p",interval="1h",event="b"} 0',
+          'ecl_events_current{group="p",interval="1h",event="a"} 100',
+          'ecl_events_current{group="p",interval="1h",event="b"} 0',
+          'ecl_last_interval_complete{group="p",interval="1h"} 1',
+          `ecl_interval_start_seconds{group="p",interval="1h",slot="current"} ${current}`,
+          `ecl_interval_start_seconds{group="p",interval="1h",slot="last"} ${current - 3600}`,
+          'ecl_interval_length_seconds{group="p",interval="1h"} 3600',
+        ]
+      ) assert.ok(samples.includes(line), `${line} in:\n${samples.join("\n")}`);
+    } finally {
+      await store.close();
     }
   }));

@@ -13,7 +13,8 @@ import { nodeRedisConnection } from "../lib/node_redis.ts";
 import { encodeCommand, ReplyReader } from "../lib/resp.ts";
 import { FlushStatus } from "../lib/scripts.ts";
 import { Store } from "../lib/store.ts";
-import { type RedisServer, withRedis } from "./_redis.ts";
+import { LossyProxy } from "./_proxy.ts";
+import { freePort, makeTlsFiles, type RedisServer, withRedis } from "./_redis.ts";
 
 const B = 1_795_000_200; // a multiple of 60
 const encoder = new TextEncoder();
@@ -165,7 +166,6 @@ Deno.test("the RESP client connects over TLS with the configured CA, and refuses
       });
       const dir = await Deno.makeTempDir({ prefix: "ecl-resp-ca-" });
       try {
-        const { makeTlsFiles } = await import("./_redis.ts");
         const other = await makeTlsFiles(dir);
         await withRespStore(
           { host: "127.0.0.1", port: server.port, tls: { ca_file: other.caFile } },
@@ -237,7 +237,6 @@ Deno.test("the RESP client fails a command while Redis is down, and connects aga
   }));
 
 Deno.test("the RESP client reports a refused connection like node-redis", async () => {
-  const { freePort } = await import("./_redis.ts");
   const port = await freePort();
   await withRespStore({ host: "127.0.0.1", port }, async (store) => {
     await assert.rejects(
@@ -254,30 +253,38 @@ Deno.test("the RESP client fails a command in flight when the connection breaks:
   withRedis(async (server: RedisServer) => {
     const group = groupG();
     const interval = group.intervals[0];
-    await withRespStore(server.spec, async (store) => {
-      assert.equal(await store.leaseHolder(), undefined);
-      // The server takes the command but never answers: it was stopped, then it dies.
-      server.pause();
-      const flushing = store.flush({
-        group,
-        interval,
-        period: B,
-        counts: new Map([["a", 1]]),
-        nowSeconds: B + 1,
-        graceSeconds: 5,
-        writer: "w",
-        seq: 1,
+    // Redis runs the command; the proxy drops the connection instead of passing the reply on.
+    const proxy = await LossyProxy.start(server.port);
+    try {
+      await withRespStore({ host: "127.0.0.1", port: proxy.port }, async (store) => {
+        const batch = (event: string, seq: number) => ({
+          group,
+          interval,
+          period: B,
+          counts: new Map([[event, 1]]),
+          nowSeconds: B + 1,
+          graceSeconds: 5,
+          writer: "w",
+          seq,
+        });
+        // A first batch loads the script, so that the next EVALSHA runs (no NOSCRIPT round).
+        assert.equal((await store.flush(batch("a", 1))).status, FlushStatus.Current);
+        proxy.dropReplyTo("lost-reply-marker");
+        const error = await store.flush(batch("lost-reply-marker", 2))
+          .then(() => undefined, (error: unknown) => error);
+        assert.ok(
+          error instanceof RedisError && error.outcomeUnknown &&
+            /^Cannot write counts of g:1m in Redis at redis:\/\/127\.0\.0\.1:\d+\/0: /.test(
+              error.message,
+            ),
+          String(error),
+        );
+        assert.equal(proxy.dropped, 1);
       });
-      // Caught at once: it may fail while the server is being killed.
-      const failed = flushing.then(() => undefined, (error: unknown) => error);
-      await server.kill();
-      const error = await failed;
-      assert.ok(
-        error instanceof RedisError && error.outcomeUnknown &&
-          /^Cannot write counts of g:1m in Redis at redis:\/\/127\.0\.0\.1:\d+\/0: /.test(
-            error.message,
-          ),
-        String(error),
-      );
-    });
+    } finally {
+      await proxy.close();
+    }
+    // It ran: that is why its outcome is unknown, and why the pipeline resends it with its number.
+    const raw = await server.client();
+    assert.equal(await raw.get("g:1m:cur:lost-reply-marker"), "1");
   }));

@@ -13,13 +13,19 @@ const GROUPS_YAML = `groups:
     events: [req1, req2]
     auto_declare_events: true
     intervals: [5s, 5m]
+    totals: true
   clients:
     auto_declare_events: true
     intervals: [1m]
 `;
 
 const GROUPS = {
-  requests: { events: ["req1", "req2"], auto_declare_events: true, intervals: ["5s", "5m"] },
+  requests: {
+    events: ["req1", "req2"],
+    auto_declare_events: true,
+    intervals: ["5s", "5m"],
+    totals: true,
+  },
 };
 
 /** A password to look for in every output. */
@@ -27,6 +33,8 @@ const SECRET = "Zq7-never-print-me-9xW";
 const LOGGER_PASSWORD = "logger-pw-4d1";
 const READER_PASSWORD = "reader-pw-8c2";
 const MASTER_PASSWORD = "master-pw-0b7";
+const WEB_LOGGER_PASSWORD = "web-logger-pw-5e3";
+const WEB_READER_PASSWORD = "web-reader-pw-1a9";
 
 function config(redisYaml: string): Promise<string> {
   return writeConfig(`redis:\n${redisYaml.replace(/^/gm, "  ")}\n${GROUPS_YAML}`);
@@ -68,9 +76,8 @@ async function runMasterFor(
 // --- TLS ----------------------------------------------------------------------------------------
 
 /**
- * Host names to reach the TLS server by; the certificate is for both. `127.0.0.1` fails with "The
- * property 'options.servername' must not be an IP address" until lib/store.ts stops passing an IP
- * address as TLS `servername` (SNI takes host names only); then drop `ignore`.
+ * A host name and an IP address to reach the TLS server by; the certificate is for both. (SNI takes
+ * host names only: lib/node_redis.ts sends no `servername` for an IP address.)
  */
 const TLS_HOSTS = [
   { host: "localhost", ignore: false },
@@ -275,24 +282,54 @@ const DOCUMENTED_PASSWORDS = {
   "ecl-requests": LOGGER_PASSWORD,
   "ecl-reader": READER_PASSWORD,
   "ecl-master": MASTER_PASSWORD,
+  "ecl-web": WEB_LOGGER_PASSWORD,
+  "ecl-web-reader": WEB_READER_PASSWORD,
 };
 
-/** Config of an ACL user on database 1 (so that `SELECT` is needed too). */
-function userConfig(server: RedisServer | { port: number }, user: string, password: string) {
-  return config(
-    `host: 127.0.0.1\nport: ${server.port}\ndb: 1\nusername: ${user}\npassword: ${password}`,
-  );
+/** The redis: section of an ACL user on database 1 (so that `SELECT` is needed too). */
+function userRedis(server: RedisServer | { port: number }, user: string, password: string) {
+  return `host: 127.0.0.1\nport: ${server.port}\ndb: 1\nusername: ${user}\npassword: ${password}`;
 }
 
-/** Every key of database 1 that matches `pattern`, with its value. */
+/** Config of an ACL user on database 1, with the groups of {@link GROUPS_YAML}. */
+function userConfig(server: RedisServer | { port: number }, user: string, password: string) {
+  return config(userRedis(server, user, password));
+}
+
+/** Config of an ACL user on database 1 with one `periods` group, `web` (as in docs/acl.md). */
+function webConfig(server: RedisServer, user: string, password: string): Promise<string> {
+  return writeConfig(`redis:
+${userRedis(server, user, password).replace(/^/gm, "  ")}
+groups:
+  web:
+    layout: periods
+    history: 3
+    events: [home]
+    auto_declare_events: true
+    intervals: [1s, 5m]
+    totals: true
+`);
+}
+
+/** Every key of database 1 that matches `pattern`, with its value (a hash's as JSON). */
 async function snapshot(
   raw: RawClient,
   pattern = "*",
 ): Promise<Record<string, string | null>> {
   await raw.select(1);
   const result: Record<string, string | null> = {};
-  for (const key of (await raw.keys(pattern)).sort()) result[key] = await raw.get(key);
+  for (const key of (await raw.keys(pattern)).sort()) {
+    result[key] = await raw.type(key) === "hash"
+      ? JSON.stringify({ ...await raw.hGetAll(key) })
+      : await raw.get(key);
+  }
   return result;
+}
+
+/** The entries of Redis's ACL LOG (but CLIENT SETINFO on Redis 7.2 or later: see docs/acl.md). */
+async function refusedByRedis(raw: RawClient): Promise<unknown[]> {
+  return (await raw.sendCommand(["ACL", "LOG"]) as unknown[])
+    .filter((entry) => !JSON.stringify(entry).includes("client|setinfo"));
 }
 
 /** Wait, when needed, until the next boundary of `seconds` is at least `margin` seconds away. */
@@ -365,10 +402,54 @@ Deno.test("the ACL users of docs/acl.md log, read and rotate with nothing refuse
     assert.equal(values["@ecl:master"], undefined, "the master gave the lease up");
     assert.match(values["clients:1m:cur:@ts"] ?? "", /^\d+$/);
 
-    // Redis refused nothing (but CLIENT SETINFO on Redis 7.2 or later: see docs/acl.md).
-    const refused = (await raw.sendCommand(["ACL", "LOG"]) as unknown[])
-      .filter((entry) => !JSON.stringify(entry).includes("client|setinfo"));
-    assert.deepEqual(refused, []);
+    // The reader reads the totals and the lease (ecl read -f prometheus, as ecl serve does).
+    const metrics = await runCli(["read", reader, "-f", "prometheus", "-g", "requests"]);
+    assert.equal(metrics.code, 0, metrics.stderr);
+    assert.match(metrics.stdout, /^ecl_redis_up 1$/m);
+    assert.match(metrics.stdout, /^ecl_events_total\{group="requests",event="req1"\} 3$/m);
+
+    // A periods group: logged by ecl-web, read (current, history, totals) by ecl-web-reader.
+    await awayFromBoundary(300, 5);
+    const webLogger = await webConfig(server, "ecl-web", WEB_LOGGER_PASSWORD);
+    const webReader = await webConfig(server, "ecl-web-reader", WEB_READER_PASSWORD);
+    for (const args of [["home", "2"], ["dyn"]]) {
+      assert.deepEqual(await runCli(["log", webLogger, "web", ...args]), {
+        code: 0,
+        stdout: "",
+        stderr: "",
+      });
+    }
+    const loggedBy = Date.now() / 1000;
+    assert.deepEqual(
+      await runCli(["read", webReader, "-g", "web", "-i", "5m", "--current"]),
+      { code: 0, stdout: "dyn:1\nhome:2\n", stderr: "" },
+    );
+    // Every 1s period written to has finished (Redis runs on this host's clock).
+    await sleep((Math.floor(loggedBy) + 1 - Date.now() / 1000) * 1000 + 100);
+    const history = await runCli(["read", webReader, "-g", "web", "-i", "1s", "--history", "3"]);
+    assert.equal(history.code, 0, history.stderr);
+    const logged: Record<string, number> = {};
+    for (const line of history.stdout.split("\n")) {
+      const match = /^(home|dyn):(\d+)$/.exec(line);
+      if (match) logged[match[1]] = (logged[match[1]] ?? 0) + Number(match[2]);
+    }
+    assert.deepEqual(logged, { dyn: 1, home: 2 }, history.stdout);
+    const webMetrics = await runCli(["read", webReader, "-f", "prometheus", "-g", "web"]);
+    assert.equal(webMetrics.code, 0, webMetrics.stderr);
+    assert.match(webMetrics.stdout, /^ecl_events_total\{group="web",event="home"\} 2$/m);
+    assert.deepEqual(await raw.keys("{web:*:w:*"), [], "ecl log released its writer keys");
+    assert.deepEqual(await refusedByRedis(raw), []);
+    // The reader may not write (refused before anything is written).
+    const webDenied = await runCli(["log", webReader, "web", "home"]);
+    assert.match(
+      errorLine(webDenied, 3),
+      /^ERROR: Cannot write counts of web:(1s|5m) in Redis at .*NOPERM/,
+    );
+    await raw.sendCommand(["ACL", "LOG", "RESET"]);
+    for (const file of [webLogger, webReader]) await Deno.remove(file);
+
+    // Redis refused nothing.
+    assert.deepEqual(await refusedByRedis(raw), []);
 
     // The reader may not write.
     const denied = await runCli(["log", reader, "requests", "req1"]);

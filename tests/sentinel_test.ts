@@ -138,6 +138,8 @@ Deno.test("Redis Sentinel: a logger that cannot connect to the master the sentin
     await within("the first counts written", group.flush());
     setup.proxy!.refuse();
     const old = await setup.client(setup.nodes[0]);
+    // Replication is asynchronous: the replica must hold the first counts before it is promoted.
+    await waitForReplica(old, await setup.client(setup.nodes[1]));
     const drop = await loggerConnections(old);
     assert.ok(drop.length > 0, "the logger is connected");
     for (const id of drop) await old.sendCommand(["CLIENT", "KILL", "ID", id]);

@@ -1,5 +1,5 @@
 /**
- * `ecl serve`: the app in process (routes, methods, headers, Redis down, the concurrency limit),
+ * `ecl serve`: the app in process (routes, methods, headers, Redis down, reads shared per path),
  * then one `ecl serve` process (HTTP, a Redis restart, SIGTERM) and a bad --listen.
  */
 import assert from "node:assert/strict";
@@ -9,7 +9,7 @@ import { Store } from "../lib/store.ts";
 import { assertValidExposition } from "./_promtool.ts";
 import { runCli, spawnScript, writeConfig } from "./_process.ts";
 import { type RedisServer, withRedis } from "./_redis.ts";
-import { waitFor } from "./_wait.ts";
+import { readUntil, waitFor } from "./_wait.ts";
 
 const PASSWORD = "s3cret-do-not-leak";
 const METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -30,22 +30,12 @@ interface Serving {
 async function startServe(config: string): Promise<Serving> {
   const child = spawnScript("cli.ts", ["serve", config, "--listen", "127.0.0.1:0"]);
   void child.stdout.cancel();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let match: RegExpExecArray | null = null;
-  while ((match = /^ecl: serving http:\/\/(127\.0\.0\.1:\d+)\/metrics$/m.exec(text)) === null) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`ecl serve exited before serving: ${text}`);
-    text += value;
-  }
-  const stderr = (async () => {
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) return text;
-      text += value;
-    }
-  })();
-  return { child, base: `http://${match[1]}`, stderr };
+  const { match, text } = await readUntil(
+    child.stderr,
+    /^ecl: serving http:\/\/(127\.0\.0\.1:\d+)\/metrics$/m,
+    `"serving" line from ecl serve`,
+  );
+  return { child, base: `http://${match[1]}`, stderr: text };
 }
 
 /** One request: status, headers and body text. */
@@ -65,6 +55,13 @@ async function waitForRedisUp(base: string): Promise<string> {
     return /^ecl_redis_up 1$/m.test(body);
   }, { timeoutMs: 10_000, everyMs: 100 });
   return body;
+}
+
+/** Commands that Redis ran, by its `INFO commandstats`, but for INFO and CONFIG (the test's). */
+function commandCalls(stats: string): number {
+  return [...stats.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)]
+    .filter(([, command]) => command !== "info" && command !== "config|resetstat")
+    .reduce((sum, [, , count]) => sum + Number(count), 0);
 }
 
 /** One in-process request: status, headers and body text. */
@@ -184,32 +181,40 @@ Deno.test("serve app: Redis down gives ecl_redis_up 0 and a 503 health, without 
     ["--requirepass", PASSWORD],
   ));
 
-Deno.test("serve app: at most 4 requests wait for a frozen Redis; the others get 503 at once", () =>
+Deno.test("serve app: requests while Redis is frozen share one read per path, down after 5 s", () =>
   withRedis((server) =>
     withApp(server, async (app) => {
+      const raw = await server.client();
+      await raw.configResetStat();
+      assert.match((await ask(app, "/metrics")).body, /^ecl_redis_up 1$/m);
+      assert.equal((await ask(app, "/healthz")).status, 200);
+      const once = commandCalls(await raw.info("commandstats"));
+      assert.ok(once > 0);
+      await raw.configResetStat();
       server.pause();
       try {
-        const first = [1, 2, 3, 4].map(() => ask(app, "/metrics"));
-        let answered = 0;
-        for (const response of first) response.then(() => answered++);
-        // The four took their places synchronously: the fifth request finds none free.
-        const extra = await ask(app, "/metrics");
-        assert.deepEqual([extra.status, extra.body], [503, "too many concurrent requests\n"]);
-        assert.equal(answered, 0, "the fifth is answered at once, while the four still wait");
-        assert.equal(extra.headers.get("retry-after"), "1");
-        assert.equal((await ask(app, "/healthz")).status, 503);
-        // After the time-out (5 s), the waiting ones say Redis is down.
-        for (const response of await Promise.all(first)) {
-          assert.equal(response.status, 200);
-          assert.equal(response.body, UP_0);
+        // Ten scrapes and five health checks: none turned away for being many, each answered
+        // after the time-out (5 s) with Redis down.
+        const metrics = Array.from({ length: 10 }, () => ask(app, "/metrics"));
+        const health = Array.from({ length: 5 }, () => ask(app, "/healthz"));
+        for (const response of await Promise.all(metrics)) {
+          assert.deepEqual([response.status, response.body], [200, UP_0]);
         }
+        for (const response of await Promise.all(health)) assert.equal(response.status, 503);
       } finally {
         server.resume();
       }
-      // The places are free again once Redis answers the reads that went on in the background.
-      await waitFor("a free place and ecl_redis_up 1", async () => {
+      // The frozen server was sent one read per path (as many commands as the pair above), not
+      // one per request.
+      let calls = 0;
+      await waitFor("the reads sent to the frozen server, run", async () => {
+        calls = commandCalls(await raw.info("commandstats"));
+        return calls >= once;
+      }, { timeoutMs: 10_000, everyMs: 50 });
+      assert.equal(calls, once);
+      await waitFor("ecl_redis_up 1 again", async () => {
         const metrics = await ask(app, "/metrics");
-        return metrics.status === 200 && /^ecl_redis_up 1$/m.test(metrics.body);
+        return /^ecl_redis_up 1$/m.test(metrics.body);
       }, { timeoutMs: 10_000, everyMs: 100 });
       assert.equal((await ask(app, "/healthz")).status, 200);
     })

@@ -175,7 +175,7 @@ Deno.test("status: WARNING without a master, for a late rotation and for an inco
         }); "last" covers one interval`,
         `WARNING: requests:1h: not rotated since ${
           iso(h1 - 3600)
-        }: 1 boundary missed; start of "last" unknown (no last:@ts)`,
+        }: 1 boundary missed; start of "last" unknown (no last:@ts from its rotation)`,
         `WARNING: pages:5m: rotated on time (current period since ${
           iso(m5)
         }); "last" spans 3 intervals (${iso(m5 - 900)} to ${
@@ -351,3 +351,20 @@ Deno.test("formatStatusText(): the summary line, then one line per check; UNKNOW
   assert.equal(formatStatusText(unknown), "ECL UNKNOWN - ecl.yml: Cannot parse YAML\n");
   assert.deepEqual(STATUS_CODES, { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 });
 });
+
+Deno.test("ecl status: a config of periods groups only needs no master: OK, no lease check", () =>
+  withRedis(async (server) => {
+    const file = await writeConfig(
+      `redis: {host: 127.0.0.1, port: ${server.port}}\ngroups:\n  p:\n    layout: periods\n    intervals: [5m]\n`,
+    );
+    try {
+      const result = await runCli(["status", file]);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.equal(
+        result.stdout.split("\n")[0],
+        "ECL OK - redis up, layout periods: no master needed, 0 intervals rotated on time",
+      );
+    } finally {
+      await Deno.remove(file);
+    }
+  }));

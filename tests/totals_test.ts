@@ -6,7 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { createApp } from "../lib/commands/serve.ts";
-import { type GroupConfig, loadConfig, parseConfig, parseGroups } from "../lib/config.ts";
+import {
+  type EclConfig,
+  type GroupConfig,
+  loadConfig,
+  parseConfig,
+  parseGroups,
+} from "../lib/config.ts";
 import { formatPrometheus } from "../lib/format/prometheus.ts";
 import { periodStart } from "../lib/interval.ts";
 import { carriesTotals, RESEND_WINDOW_MS, totalsInterval } from "../lib/layouts/layout.ts";
@@ -17,6 +23,7 @@ import {
   type PeriodsScript,
   PeriodsWriteStatus,
   readTotals as readPeriodsTotals,
+  WRITE_SCRIPT,
   writeBatch,
 } from "../lib/layouts/periods_scripts.ts";
 import { readSnapshot } from "../lib/metrics.ts";
@@ -24,6 +31,7 @@ import { parseRedis } from "../lib/redis_config.ts";
 import { FLUSH_SCRIPT, FlushStatus } from "../lib/scripts.ts";
 import { Store } from "../lib/store.ts";
 import { EventCountLogger } from "../mod.ts";
+import { startCluster } from "./_cluster.ts";
 import { checkConfigError } from "./_config_error.ts";
 import { runCli, runScript, writeConfig } from "./_process.ts";
 import { LossyProxy } from "./_proxy.ts";
@@ -131,13 +139,25 @@ async function twoWorkers(config: string): Promise<void> {
   for (const result of results) assert.equal(result.code, 0, result.stderr);
 }
 
-/** Rotate every interval of the config at the start of its current period, as the master does. */
-async function rotateNow(store: Store, config: string): Promise<void> {
+/**
+ * Rotate every interval of the config at the start of its period at `at` (seconds; now by
+ * default), as the master does.
+ */
+async function rotateNow(store: Store, config: string, at = Date.now() / 1000): Promise<void> {
   for (const g of (await loadConfig(config)).groups.values()) {
     for (const interval of g.intervals) {
-      await store.rotate(g, interval, periodStart(Date.now() / 1000, interval.seconds));
+      await store.rotate(g, interval, periodStart(at, interval.seconds));
     }
   }
+}
+
+/** Wait until the period of `seconds` after the one starting at `start` has begun. */
+function nextPeriod(start: number, seconds: number): Promise<void> {
+  return waitFor(
+    `the ${seconds} s period after ${start}`,
+    () => Promise.resolve(periodStart(Date.now() / 1000, seconds) > start),
+    { timeoutMs: 5000, everyMs: 10 },
+  );
 }
 
 Deno.test("ecl_events_total: exact after two processes log, a Redis restart (AOF) and two rotations, never decreasing", async () => {
@@ -157,17 +177,18 @@ Deno.test("ecl_events_total: exact after two processes log, a Redis restart (AOF
     await store.ready();
     assert.deepEqual(await totals(store, config), first, "unchanged by a Redis restart");
 
+    // The workers start at the beginning of the 2 s period after the one just rotated to, which
+    // no master opens: their writes are Deferred, and close() waits until the grace (2 s) sends
+    // them to cur. (Workers slower to start than that write to cur at once: the same totals.)
+    const now = Date.now() / 1000;
+    await rotateNow(store, config, now);
+    await nextPeriod(periodStart(now, 2), 2);
     await twoWorkers(config);
     const second = expected(4 * PER_WORKER / EVENTS.length);
     assert.deepEqual(await totals(store, config), second);
 
     // The next period of the 2 s interval: a real second rotation of it.
-    const before = periodStart(Date.now() / 1000, 2);
-    await waitFor(
-      "the next 2 s period",
-      () => Promise.resolve(periodStart(Date.now() / 1000, 2) > before),
-      { timeoutMs: 5000, everyMs: 50 },
-    );
+    await nextPeriod(periodStart(Date.now() / 1000, 2), 2);
     await rotateNow(store, config);
     assert.deepEqual(await totals(store, config), second, "unchanged by the second rotation");
 
@@ -410,3 +431,109 @@ Deno.test("periods writeBatch(): a field of a totals hash that is not a count is
       good: "2",
     });
   }));
+
+/** A `layout: periods` group with totals, its events spread over 4 shards. */
+const PERIODS_GROUP = {
+  layout: "periods",
+  auto_declare_events: true,
+  max_events: 30_000,
+  intervals: ["1h", "1m"],
+  totals: true,
+} as const;
+
+/** Totals of group `web` as `ecl read -f prometheus` gets them. */
+async function webTotals(store: Store, config: EclConfig) {
+  const snapshot = await readSnapshot(store, config, {});
+  assert.equal(snapshot.redisUp, true);
+  return snapshot.totals?.find((t) => t.group === "web")?.totals;
+}
+
+Deno.test("ecl_events_total, layout periods: through EventCountLogger, exact, in the shortest interval's shard hashes, once after a lost reply", async () => {
+  const server = await RedisServer.start();
+  const proxy = await LossyProxy.start(server.port);
+  const config = parseConfig({ groups: { web: PERIODS_GROUP } });
+  const group = config.groups.get("web")!;
+  assert.equal(group.shards, 4);
+  const ecl = new EventCountLogger(
+    { web: PERIODS_GROUP },
+    { host: "127.0.0.1", port: proxy.port },
+    { onWarning: () => {} },
+  );
+  const store = new Store(parseRedis({ host: "127.0.0.1", port: server.port }));
+  try {
+    const raw = await server.client();
+    await raw.scriptLoad(WRITE_SCRIPT.source);
+    const web = ecl.getGroup("web")!;
+    for (let round = 1; round <= 3; round++) {
+      for (const [i, event] of EVENTS.entries()) web.log(event, i + 1);
+    }
+    await web.flush();
+    assert.deepEqual(
+      await webTotals(store, config),
+      new Map(EVENTS.map((event, i) => [event, 3 * (i + 1)])),
+    );
+    // A batch whose reply is lost is resent (with its deadline) and added once.
+    proxy.dropReplyTo("EVALSHA");
+    for (const [i, event] of EVENTS.entries()) web.log(event, i + 1);
+    await ecl.close();
+    assert.equal(proxy.dropped, 1);
+    const totals = new Map(EVENTS.map((event, i) => [event, 4 * (i + 1)]));
+    assert.deepEqual(await webTotals(store, config), totals);
+    // The interval counts agree (current + last: a period may have begun meanwhile).
+    let logged = 0;
+    for (const count of totals.values()) logged += count;
+    for (const interval of group.intervals) {
+      let written = 0;
+      for (const slot of ["cur", "last"] as const) {
+        const { values } = await store.readPeriod(group, interval, slot, new Set(), true);
+        for (const value of values.values()) written += Number(value ?? 0);
+      }
+      assert.equal(written, logged, interval.name);
+    }
+    // The totals live in the shortest (1m) interval's shard hashes only.
+    const keys = (await raw.keys("*:t")).sort();
+    const shards = [...new Set(EVENTS.map((event) => shardOf(event, 4)))];
+    assert.deepEqual(keys, shards.map((shard) => periodsTotalsKey("web", "1m", shard)).sort());
+    assert.deepEqual(await raw.keys("@ecl:total:*"), [], "no python-layout totals hash");
+  } finally {
+    await ecl.close();
+    await store.close();
+    await proxy.close();
+    await server.stop();
+  }
+});
+
+Deno.test("ecl_events_total, layout periods on a 3-master Redis Cluster: per-shard writes, totals exact, read by ecl read -f prometheus", async () => {
+  const cluster = await startCluster(1);
+  const config = parseConfig({ redis: cluster.spec, groups: { web: PERIODS_GROUP } });
+  const ecl = new EventCountLogger({ web: PERIODS_GROUP }, cluster.spec, { onWarning: () => {} });
+  const store = new Store(config.redis);
+  const file = await writeConfig(
+    `redis:\n  cluster:\n    nodes: [${cluster.spec.cluster.nodes.join(", ")}]\ngroups:\n` +
+      `  web: ${JSON.stringify(PERIODS_GROUP)}\n`,
+  );
+  try {
+    const web = ecl.getGroup("web")!;
+    const events = [...EVENTS, ...Array.from({ length: 200 }, (_, i) => `e${i}`)];
+    for (const event of events) web.log(event, 2);
+    await ecl.close();
+    assert.deepEqual(await webTotals(store, config), new Map(events.map((event) => [event, 2])));
+    // The 4 shards' totals hashes sit on more than one master.
+    const holders = new Set<number>();
+    for (const node of await cluster.masters()) {
+      const keys = await (await cluster.client(node)).keys("{web:1m:*}:t");
+      if (keys.length > 0) holders.add(node.port);
+    }
+    assert.ok(holders.size > 1, `totals on ${holders.size} master(s)`);
+    const cli = await runCli(["read", file, "-f", "prometheus", "-g", "web"]);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /^ecl_events_total\{group="web",event="e199"\} 2$/m);
+    assert.match(cli.stdout, /^ecl_events_total\{group="web",event="hit"\} 2$/m);
+    await assertValidExposition(cli.stdout);
+  } finally {
+    await ecl.close();
+    await store.close();
+    await Deno.remove(file);
+    await cluster.stop();
+  }
+});

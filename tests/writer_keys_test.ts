@@ -255,22 +255,41 @@ Deno.test("Redis Cluster: a closing logger releases its writer keys in every has
   const cluster = await startCluster();
   const names = ["g1", "g2", "g3", "g4"];
   const ecl = new EventCountLogger(
-    Object.fromEntries(names.map((name) => [name, { events: ["a"], intervals: ["1h", "1m"] }])),
+    Object.fromEntries(
+      names.map((name) => [name, {
+        layout: "periods" as const,
+        events: ["a"],
+        intervals: ["1h", "1m"],
+      }]),
+    ),
     cluster.spec,
   );
   const allWriterKeys = async () => {
     const keys: string[] = [];
-    for (const node of cluster.nodes) keys.push(...await writerKeys(await node.client()));
+    for (const node of cluster.nodes) keys.push(...await (await node.client()).keys("*}:w:*"));
     return keys.sort();
   };
   try {
     for (const name of names) ecl.getGroup(name)!.log("a", 2);
     await ecl.flush();
-    // One key per (group, interval), in as many slots: spread over the masters.
+    // One key per (group, interval, shard), in as many slots: spread over the masters.
     assert.equal((await allWriterKeys()).length, 2 * names.length);
+    assert.deepEqual(
+      (await allWriterKeys()).filter((key) => !/^\{g\d:1[hm]:0\}:w:/.test(key)),
+      [],
+    );
     await ecl.close();
     assert.deepEqual(await allWriterKeys(), []);
-    for (const name of names) assert.equal(await cluster.get(`{${name}:1m}:cur:a`), "2");
+    for (const name of names) {
+      const counts: string[] = [];
+      for (const node of cluster.nodes) {
+        const raw = await node.client();
+        for (const key of await raw.keys(`{${name}:1m:0}:p:*`)) {
+          counts.push(await raw.hGet(key, "a") ?? "");
+        }
+      }
+      assert.deepEqual(counts, ["2"]);
+    }
   } finally {
     await ecl.close();
     await cluster.stop();

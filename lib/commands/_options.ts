@@ -6,6 +6,7 @@ export type ReadWhich = "last" | "current" | "both";
 export const READ_FORMATS = [
   "text",
   "json",
+  "csv",
   "munin",
   "munin-config",
   "munin-suggest",

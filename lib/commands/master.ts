@@ -1,4 +1,8 @@
-/** `ecl master`: the daemon that rotates the counters at every interval boundary. */
+/**
+ * `ecl master`: the daemon that rotates the counters at every interval boundary (groups of a
+ * layout that rotates; with none, it idles until stopped), and warns at start about counts left
+ * in another layout's keys.
+ */
 import { isoTime } from "../_message.ts";
 import { loadConfig } from "../config.ts";
 import { Leadership, masterId } from "../leadership.ts";
@@ -54,10 +58,34 @@ export async function runMaster(options: MasterCommandOptions): Promise<number> 
     onError: printWarning,
     leadership,
   });
+  // Counts a switched layout left behind (a failed probe is no reason not to start).
+  const leftovers = await store.otherLayoutWarnings(config.groups.values()).catch(() => []);
+  for (const warning of leftovers) {
+    printWarning(warning);
+  }
+  const rotated = master.rotatedGroups;
   let pairs = 0;
-  for (const group of config.groups.values()) pairs += group.intervals.length;
+  for (const group of rotated) pairs += group.intervals.length;
+  if (options.verbose) {
+    for (const group of config.groups.values()) {
+      const layout = store.layoutOf(group);
+      if (!layout.rotates) {
+        printInfo(`group ${group.name} uses layout ${layout.name}: no rotation needed`);
+      }
+    }
+  }
+  if (rotated.length === 0) {
+    // Idle rather than exit: a systemd unit that runs `ecl master` neither fails nor restarts.
+    printInfo(
+      `master ${leadership.id}: no group needs a master (every group uses a layout without rotation); idle until stopped`,
+    );
+    const signal = await stop.signal;
+    printInfo(`master stopping (${signal})`);
+    await store.close();
+    return ExitCode.Ok;
+  }
   printInfo(
-    `master ${leadership.id} started: ${config.groups.size} groups, ${pairs} intervals, Redis at ${store.address}`,
+    `master ${leadership.id} started: ${rotated.length} groups, ${pairs} intervals, Redis at ${store.address}`,
   );
   try {
     await leadership.start();

@@ -1,7 +1,11 @@
-/** `ecl read`: print the counts of the last finished (or current) interval of a group. */
+/**
+ * `ecl read`: print the counts of the last finished (or current) interval of a group, or its last
+ * N periods (`--history`), as text, JSON, CSV, Munin or Prometheus; `--watch` prints again.
+ */
 import { type EclConfig, type IntervalConfig, loadConfig } from "../config.ts";
 import { formatJson } from "../format/json.ts";
 import { formatText } from "../format/text.ts";
+import { formatHistoryCsv, formatHistoryJson, formatHistoryText } from "../format/history.ts";
 import { CUR, LAST } from "../keys.ts";
 import { readSlot, type SlotCounts } from "../reader.ts";
 import {
@@ -35,6 +39,22 @@ export interface ReadOptions {
   state?: string | undefined;
   /** Print again every this many seconds (`true`: the interval's length). */
   watch?: string | true | undefined;
+  /** `--history N`: the last N finished periods (layout periods), as given on the command line. */
+  history?: string | undefined;
+}
+
+/** Formats that `--history` prints. */
+const HISTORY_FORMATS: readonly ReadFormat[] = ["text", "json", "csv"];
+
+/** The N of `--history N`: a whole number ≥ 1. */
+function historyCount(text: string): number {
+  const count = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(count) || count < 1) {
+    throw new RangeError(
+      `Cannot read --history ${JSON.stringify(text)}: expected a whole number of periods ≥ 1`,
+    );
+  }
+  return count;
 }
 
 /** `--watch` without a number and without a group: every this many seconds. */
@@ -49,11 +69,16 @@ function reportInvalid(slot: SlotCounts): void {
 }
 
 /** Warn when `last` holds more than one interval, or when no master seems to rotate. */
-function reportSpan(slot: SlotCounts, interval: IntervalConfig, nowSeconds: number): void {
+function reportSpan(
+  slot: SlotCounts,
+  interval: IntervalConfig,
+  nowSeconds: number,
+  rotated: boolean,
+): void {
   const health = slotHealth(slot, interval.seconds, nowSeconds);
   const name = `${slot.group}:${slot.interval}`;
   if (health.complete === false) printWarning(`${name}: ${spanText(slot, health)}`);
-  if (health.stale) printWarning(`${name}: ${staleText(slot)}: ${NO_MASTER_HINT}`);
+  if (health.stale && rotated) printWarning(`${name}: ${staleText(slot)}: ${NO_MASTER_HINT}`);
 }
 
 /** Read once and return the text to print (warnings go to stderr). */
@@ -84,12 +109,23 @@ async function render(
       stateFile: options.state,
     });
   }
+  if (options.history !== undefined) {
+    const periods = await store.readHistory(group, interval, historyCount(options.history));
+    if (options.format === "json") return formatHistoryJson(group.name, interval.name, periods);
+    if (options.format === "csv") return formatHistoryCsv(periods);
+    return formatHistoryText(periods, Deno.stdout.isTerminal());
+  }
+  // A layout without rotation (periods) needs no master: its "last" is never stale.
+  const rotated = store.layoutOf(group).rotates;
   const sections: { last?: SlotCounts; current?: SlotCounts } = {};
   if (options.which !== "current") sections.last = await readSlot(store, group, interval, LAST);
   if (options.which !== "last") sections.current = await readSlot(store, group, interval, CUR);
   for (const slot of [sections.last, sections.current]) if (slot) reportInvalid(slot);
-  if (options.format === "json") return formatJson(interval, sections, now);
-  reportSpan((sections.last ?? sections.current)!, interval, now);
+  if (options.format === "json") return formatJson(interval, sections, now, rotated);
+  if (options.format === "csv") {
+    return formatHistoryCsv([sections.last, sections.current].filter((s) => s !== undefined));
+  }
+  reportSpan((sections.last ?? sections.current)!, interval, now, rotated);
   return formatText(sections);
 }
 
@@ -120,6 +156,14 @@ export async function runRead(options: ReadOptions): Promise<number> {
     options.format !== "munin-suggest"
   ) {
     throw new RangeError("required option '-g, --group <GROUP>' not specified");
+  }
+  if (options.history !== undefined) {
+    historyCount(options.history);
+    if (!HISTORY_FORMATS.includes(options.format)) {
+      throw new RangeError(
+        `Cannot print --history as ${options.format}: use -f ${HISTORY_FORMATS.join(", -f ")}`,
+      );
+    }
   }
   // Unknown names fail before connecting (Prometheus output takes every interval of a group).
   if (options.group !== undefined) {

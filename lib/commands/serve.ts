@@ -2,12 +2,18 @@
  * `ecl serve`: an HTTP endpoint for Prometheus (`GET /metrics`), for health checks
  * (`GET /healthz`), and the dashboard (`GET /`) with its JSON API (`/api/…`, lib/dashboard/).
  *
- * - At most {@link MAX_CONCURRENT_REQUESTS} requests read Redis at once; one more is answered at
- *   once with 503 and `Retry-After: 1` (Prometheus scrapes a target one scrape at a time, so only
- *   several Prometheus servers or stray clients get there).
+ * - One read of Redis per request kind at a time ({@link SingleFlight}): a request that arrives
+ *   while one is under way shares its result, so a burst of requests (or many Prometheus servers)
+ *   costs Redis one read (and `/metrics` one Prometheus text), and a normal scrape is answered
+ *   among them. The dashboard's `/api/…` requests share per distinct normalized query; at most
+ *   {@link MAX_QUERY_READS} distinct ones with parameters run at once, one more is answered at once
+ *   with 503 and `Retry-After: 1` (so made-up query strings cannot multiply Redis reads).
  * - A request waits at most {@link REQUEST_TIMEOUT_MS} for Redis: then `/metrics` answers with
- *   `ecl_redis_up 0` and `/healthz` with 503. The reads go on in the background and keep their
- *   place among the concurrent ones until Redis answers or the connection drops.
+ *   `ecl_redis_up 0` and `/healthz` with 503. The read goes on in the background until Redis
+ *   answers or the connection drops; requests meanwhile share it.
+ * - Idle connections and requests that send their headers slowly cost a file descriptor and a
+ *   few KiB each (Deno raises the soft limit of open files to the hard one); a header block over
+ *   ~400 KiB is refused with 400.
  * - Responses never hold passwords, file paths or Redis addresses: only group, interval and event
  *   names, counts, and the ID of the master holding the lease.
  *
@@ -21,16 +27,16 @@ import { RedisError } from "../errors.ts";
 import { readSnapshot } from "../metrics.ts";
 import { Store } from "../store.ts";
 import { hostPort } from "../_message.ts";
-import { withTimeout } from "../_timeout.ts";
+import { SingleFlight } from "../_single_flight.ts";
 import { waitForStop } from "./_signals.ts";
 import { ExitCode } from "./_exit.ts";
 import { printInfo, printWarning } from "./_io.ts";
 import { type DashboardOptions, dashboardRoutes, type Route } from "../dashboard/routes.ts";
-import { HistoryRing, startRecorder } from "../dashboard/history.ts";
+import { HistoryRing, historySource, startRecorder } from "../dashboard/history.ts";
 import { selectIntervals } from "../metrics.ts";
 
-/** Requests that may read Redis at the same time. */
-export const MAX_CONCURRENT_REQUESTS = 4;
+/** Distinct dashboard queries (`/api/…` with their parameters) that may read at the same time. */
+export const MAX_QUERY_READS = 4;
 /** How long a request waits for Redis before it reports it down. */
 export const REQUEST_TIMEOUT_MS = 5000;
 
@@ -92,12 +98,13 @@ export interface ServeApp {
 
 /**
  * The app of `ecl serve` for `config`, reading through `store`; the dashboard's history comes
- * from `dashboard` (by default a {@link HistoryRing} of what the app reads).
+ * from `dashboard` (by default Redis for groups that keep it there, else a {@link HistoryRing} of
+ * what the app reads).
  */
 export function createApp(
   config: EclConfig,
   store: Store,
-  dashboard: DashboardOptions = historyInMemory(new HistoryRing()),
+  dashboard: DashboardOptions = dashboardHistory(store, new HistoryRing()),
 ): ServeApp {
   const fetch = createHandler(config, store, dashboard);
   return { fetch, request: (path, init) => fetch(new Request(new URL(path, LOCAL_ORIGIN), init)) };
@@ -109,34 +116,31 @@ function createHandler(
   store: Store,
   dashboard: DashboardOptions,
 ): (request: Request) => Promise<Response> {
-  let active = 0;
-
-  /** Run `work` in one of the concurrent places, or return `undefined` when none is free. */
-  function limited<T>(work: () => Promise<T>, fallback: T): Promise<T> | undefined {
-    if (active >= MAX_CONCURRENT_REQUESTS) return undefined;
-    active++;
-    const running = work();
-    running.then(() => active--, () => active--);
-    return withTimeout(running, REQUEST_TIMEOUT_MS, () => fallback);
-  }
+  const flights = new SingleFlight(REQUEST_TIMEOUT_MS, MAX_QUERY_READS);
 
   const routes: Record<string, Route> = {
+    // The text is made once per read: requests that share a read share it too.
     "/metrics": () =>
-      limited(() => readSnapshot(store, config, {}), { redisUp: false })?.then((snapshot) =>
-        new Response(formatPrometheus(snapshot, Date.now() / 1000), {
+      flights.run(
+        "/metrics",
+        async () => formatPrometheus(await readSnapshot(store, config, {}), Date.now() / 1000),
+        undefined,
+      ).then((body) =>
+        new Response(body ?? formatPrometheus({ redisUp: false }, Date.now() / 1000), {
           headers: { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" },
         })
       ),
     "/healthz": () =>
-      limited(
+      flights.run(
+        "/healthz",
         () =>
           store.leaseHolder().then(() => true, (error) => {
             if (error instanceof RedisError) return false;
             throw error;
           }),
         false,
-      )?.then((up) => up ? text(200, "ok\n") : text(503, "Redis does not answer\n")),
-    ...dashboardRoutes(config, store, limited, dashboard),
+      ).then((up) => up ? text(200, "ok\n") : text(503, "Redis does not answer\n")),
+    ...dashboardRoutes(config, store, flights, dashboard),
   };
 
   return (request) => {
@@ -148,14 +152,16 @@ function createHandler(
         text(405, "method not allowed\n", { Allow: ALLOWED_METHODS }),
       );
     }
-    return route(url) ??
-      Promise.resolve(text(503, "too many concurrent requests\n", { "Retry-After": "1" }));
+    return route(url);
   };
 }
 
-/** The dashboard's history for python-layout groups: `ring`, filled by every `last` slot read. */
-function historyInMemory(ring: HistoryRing): DashboardOptions {
-  return { history: ring.source, ring };
+/**
+ * The dashboard's history: read from Redis for groups whose layout keeps it (`periods`), else
+ * `ring`, filled by every `last` slot read.
+ */
+function dashboardHistory(store: Store, ring: HistoryRing): DashboardOptions {
+  return { history: historySource(store, ring), ring };
 }
 
 /** Serve until SIGINT or SIGTERM; returns the exit code. */
@@ -186,7 +192,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
         printWarning(`internal error: ${(error as Error)?.stack ?? String(error)}`);
         return text(500, "internal error\n");
       },
-    }, createApp(config, store, historyInMemory(ring)).fetch);
+    }, createApp(config, store, dashboardHistory(store, ring)).fetch);
   } catch (error) {
     stopRecorder();
     await store.close(true);

@@ -34,13 +34,14 @@ function gather(config: EclConfig, store: Store): Promise<StatusInput> {
   const reads = (async (): Promise<StatusInput> => {
     try {
       await store.ready();
-      const { leaseHolder, intervals } = await readIntervals(
-        store,
-        selectIntervals(config, {}),
-        { counts: false },
+      // Only groups whose layout rotates have a master to check; the others are always on time.
+      const rotated = selectIntervals(config, {}).filter(([group]) =>
+        store.layoutOf(group).rotates
       );
+      const { leaseHolder, intervals } = await readIntervals(store, rotated, { counts: false });
       return {
         ...base,
+        masterNeeded: rotated.length > 0,
         leaseHolder,
         intervals: intervals.map(({ last, seconds }) => ({ slot: last, seconds })),
       };

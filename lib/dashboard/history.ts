@@ -4,9 +4,9 @@
  * {@link HISTORY_PERIODS} periods per (group, interval) and, per period, the
  * {@link HISTORY_EVENTS} events with the highest counts (the others count in `total` only).
  *
- * The dashboard asks a {@link HistorySource} for a (group, interval)'s periods; for python-layout
- * groups it is {@link HistoryRing.source}. Groups whose history Redis keeps (the periods layout)
- * plug in a source that reads it.
+ * The dashboard asks a {@link HistorySource} for a (group, interval)'s periods:
+ * {@link historySource} reads them from Redis for groups whose layout keeps them (`periods`) and
+ * takes them from a {@link HistoryRing} for the others.
  * @module
  */
 import type { GroupConfig, IntervalConfig } from "../config.ts";
@@ -109,19 +109,7 @@ export function periodOf(
 ): HistoryPeriod | undefined {
   if (slot.slot !== LAST || slot.start === undefined || slot.end === undefined) return undefined;
   if (slot.end - slot.start !== intervalSeconds) return undefined;
-  let total = 0;
-  const nonZero: EventCount[] = [];
-  for (const [event, count] of slot.counts) {
-    total += count;
-    if (count !== 0) nonZero.push({ event, count });
-  }
-  return {
-    start: slot.start,
-    end: slot.end,
-    total,
-    distinct: nonZero.length,
-    events: topCounts(nonZero, maxEvents),
-  };
+  return periodFromCounts(slot.start, slot.end, slot.counts, maxEvents);
 }
 
 /** The finished periods read so far, per (group, interval), bounded. */
@@ -172,9 +160,51 @@ export class HistoryRing {
 }
 
 /**
+ * A finished period read from Redis as the dashboard shows it: the total, the events with a count
+ * and the `maxEvents` highest.
+ */
+export function periodFromCounts(
+  start: number,
+  end: number,
+  counts: ReadonlyMap<string, number>,
+  maxEvents = HISTORY_EVENTS,
+): HistoryPeriod {
+  let total = 0;
+  const nonZero: EventCount[] = [];
+  for (const [event, count] of counts) {
+    total += count;
+    if (count !== 0) nonZero.push({ event, count });
+  }
+  return { start, end, total, distinct: nonZero.length, events: topCounts(nonZero, maxEvents) };
+}
+
+/**
+ * The dashboard's history: for a group whose layout keeps finished periods in Redis (`periods`),
+ * its last `min(history, ring.maxPeriods)` periods read from Redis (on Redis's clock, the same for
+ * every `ecl serve`); for the others what `ring` kept.
+ */
+export function historySource(store: Store, ring: HistoryRing): HistorySource {
+  return async (group, interval) => {
+    if (!store.layoutOf(group).keepsHistory) return await ring.source(group, interval);
+    const read = await store.readHistory(
+      group,
+      interval,
+      Math.min(group.history, ring.maxPeriods),
+    );
+    return {
+      origin: "redis",
+      periods: read.map(({ start, end, counts }) =>
+        periodFromCounts(start, end, counts, ring.maxEvents)
+      ),
+    };
+  };
+}
+
+/**
  * Read the `last` slot of every (group, interval) of `pairs` shortly after each of its
- * boundaries, into `ring`, so that charts fill while `ecl serve` runs even when nobody looks.
- * One read per (group, interval) at a time; Redis errors are skipped (the next boundary tries
+ * boundaries, into `ring`, so that charts fill while `ecl serve` runs even when nobody looks
+ * (not for groups whose layout keeps their history in Redis: {@link historySource} reads it). One
+ * read per (group, interval) at a time; Redis errors are skipped (the next boundary tries
  * again). Returns a function that stops it.
  */
 export function startRecorder(
@@ -185,6 +215,7 @@ export function startRecorder(
   const timers = new Map<string, Timer>();
   let stopped = false;
   for (const [group, interval] of pairs) {
+    if (store.layoutOf(group).keepsHistory) continue;
     const key = JSON.stringify([group.name, interval.name]);
     let reading = false;
     const arm = () => {

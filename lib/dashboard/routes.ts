@@ -1,13 +1,17 @@
 /**
  * The dashboard's routes in `ecl serve`: the page (`/`, `/dashboard.js`, `/dashboard.css`) and the
- * JSON API (`/api/groups`, `/api/counts`, `/api/history`), each behind the same concurrency and
- * timeout limits as `/metrics`. Every response carries {@link SECURITY_HEADERS}.
+ * JSON API (`/api/groups`, `/api/counts`, `/api/history`). The page and its assets are constant
+ * and answered at once; each API request shares a run of its work with the requests of the same
+ * normalized query under way ({@link SingleFlight}, with the timeout of `/metrics`), and queries
+ * with parameters count among the distinct ones allowed at once. Every response carries
+ * {@link SECURITY_HEADERS}.
  * @module
  */
 import type { EclConfig } from "../config.ts";
 import { NotFoundError, RedisError } from "../errors.ts";
 import { readIntervals, selectIntervals } from "../metrics.ts";
 import type { Store } from "../store.ts";
+import type { SingleFlight } from "../_single_flight.ts";
 import {
   countsDocument,
   type EventSelection,
@@ -23,14 +27,8 @@ export const MAX_TOP = 10_000;
 /** Longest `filter`. */
 export const MAX_FILTER_CHARS = 200;
 
-/**
- * Runs `work` in one of the concurrent places of `ecl serve` with its timeout (giving `fallback`
- * then), or returns `undefined` when no place is free.
- */
-export type Limiter = <T>(work: () => Promise<T>, fallback: T) => Promise<T> | undefined;
-
-/** A route: the answer to a GET of its path, or `undefined` when no concurrent place is free. */
-export type Route = (url: URL) => Promise<Response> | undefined;
+/** A route: the answer to a GET of its path. */
+export type Route = (url: URL) => Promise<Response>;
 
 /** What the dashboard routes need besides the config and the store. */
 export interface DashboardOptions {
@@ -43,12 +41,26 @@ export interface DashboardOptions {
 const STYLE = UPLOT_CSS + PAGE_CSS;
 const TIMED_OUT = Symbol("timed out");
 
-function respond(status: number, body: string, type: string): Response {
-  return new Response(body, { status, headers: { "Content-Type": type, ...SECURITY_HEADERS } });
+/** A response before it is one: what requests that share a read share (a body is read once). */
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+  readonly type: string;
 }
 
-function json(status: number, document: unknown): Response {
-  return respond(status, JSON.stringify(document) + "\n", "application/json; charset=utf-8");
+function respond({ status, body, type }: Answer, headers: Record<string, string> = {}): Response {
+  return new Response(body, {
+    status,
+    headers: { "Content-Type": type, ...SECURITY_HEADERS, ...headers },
+  });
+}
+
+function json(status: number, document: unknown): Answer {
+  return {
+    status,
+    body: JSON.stringify(document) + "\n",
+    type: "application/json; charset=utf-8",
+  };
 }
 
 class BadRequest extends Error {}
@@ -83,26 +95,46 @@ function notFound(url: URL): string {
     : `Group ${JSON.stringify(group)} with interval ${JSON.stringify(interval)} is not configured`;
 }
 
-/** The dashboard's routes by path. */
+/**
+ * The key under which requests share a read: the path and the parameters that change the answer,
+ * normalized (their order and unknown parameters make no difference); `bare` when there are none.
+ * @throws {BadRequest} for a bad `top` or `filter`
+ */
+function queryKey(url: URL): { key: string; bare: boolean } {
+  const { group, interval, top, filter } = parseQuery(url);
+  const parameters = [group, interval, top, filter];
+  return {
+    key: JSON.stringify([url.pathname, ...parameters.map((value) => value ?? null)]),
+    bare: parameters.every((value) => value === undefined),
+  };
+}
+
+/** The dashboard's routes by path; reads go through `flights`. */
 export function dashboardRoutes(
   config: EclConfig,
   store: Store,
-  limited: Limiter,
+  flights: SingleFlight,
   options: DashboardOptions,
 ): Record<string, Route> {
   const page = (body: string, type: string): Route => () =>
-    limited(
-      () => Promise.resolve(respond(200, body, type)),
-      respond(503, "timed out\n", "text/plain; charset=utf-8"),
-    );
+    Promise.resolve(respond({ status: 200, body, type }));
 
-  /** A JSON route: `answer` gives the document; bad queries are 400, unknown names 404. */
-  const api = (answer: (url: URL) => Promise<Response>): Route => (url) =>
-    limited<Response | typeof TIMED_OUT>(async () => {
+  /**
+   * A JSON route: `answer` gives the document; bad queries are 400, unknown names 404. Requests
+   * with no parameter that matters share one key that is never turned away.
+   */
+  const api = (answer: (url: URL) => Promise<Answer>): Route => (url) => {
+    let query;
+    try {
+      query = queryKey(url);
+    } catch (error) {
+      if (!(error instanceof BadRequest)) throw error;
+      return Promise.resolve(respond(json(400, { error: error.message })));
+    }
+    const work = async (): Promise<Answer> => {
       try {
         return await answer(url);
       } catch (error) {
-        if (error instanceof BadRequest) return json(400, { error: error.message });
         // Not the finder's message: it names the config file, which responses never show.
         if (error instanceof NotFoundError) return json(404, { error: notFound(url) });
         if (error instanceof RedisError) {
@@ -110,17 +142,33 @@ export function dashboardRoutes(
         }
         throw error;
       }
-    }, TIMED_OUT)?.then((response) =>
-      response === TIMED_OUT
-        ? json(503, { error: "Redis did not answer in time", redisUp: false })
-        : response
+    };
+    const shared = query.bare
+      ? flights.run<Answer | typeof TIMED_OUT>(query.key, work, TIMED_OUT)
+      : flights.runCapped<Answer | typeof TIMED_OUT>(query.key, work, TIMED_OUT);
+    if (shared === undefined) {
+      return Promise.resolve(respond(
+        json(503, { error: "Too many distinct requests at once, try again" }),
+        { "Retry-After": "1" },
+      ));
+    }
+    return shared.then((answer) =>
+      respond(
+        answer === TIMED_OUT
+          ? json(503, { error: "Redis did not answer in time", redisUp: false })
+          : answer,
+      )
     );
+  };
 
   return {
     "/": page(PAGE_HTML, "text/html; charset=utf-8"),
     [SCRIPT_PATH]: page(DASHBOARD_SCRIPT, "text/javascript; charset=utf-8"),
     [STYLE_PATH]: page(STYLE, "text/css; charset=utf-8"),
-    "/api/groups": api(() => Promise.resolve(json(200, groupsDocument(config)))),
+    "/api/groups": page(
+      JSON.stringify(groupsDocument(config)) + "\n",
+      "application/json; charset=utf-8",
+    ),
     "/api/counts": api(async (url) => {
       const query = parseQuery(url);
       const pairs = selectIntervals(config, query);

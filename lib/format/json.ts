@@ -43,18 +43,22 @@ function slot(counts: SlotCounts, health: SlotHealth): JsonSlot {
   return json;
 }
 
-/** The JSON text (one line plus newline) of the slots read, judged at `nowSeconds`. */
+/**
+ * The JSON text (one line plus newline) of the slots read, judged at `nowSeconds`; `rotated`:
+ * whether the group's layout needs a master (without one, `stale` is always `false`).
+ */
 export function formatJson(
   interval: IntervalConfig,
   sections: { last?: SlotCounts; current?: SlotCounts },
   nowSeconds: number,
+  rotated = true,
 ): string {
   const first = (sections.last ?? sections.current)!;
   const health = (counts: SlotCounts) => slotHealth(counts, interval.seconds, nowSeconds);
   const output: JsonOutput = {
     group: first.group,
     interval: interval.name,
-    stale: health(first).stale,
+    stale: rotated && health(first).stale,
   };
   if (sections.last !== undefined) output.last = slot(sections.last, health(sections.last));
   if (sections.current !== undefined) {

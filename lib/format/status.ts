@@ -71,8 +71,13 @@ export interface StatusInput {
   redisAddress: string;
   /** ID of the master holding the lease, `undefined` when none does. */
   leaseHolder?: string | undefined;
-  /** The `last` slot (its timestamps are enough) and length of every (group, interval). */
+  /**
+   * The `last` slot (its timestamps are enough) and length of every (group, interval) that a
+   * master rotates (groups of a layout without rotation, `periods`, are always on time).
+   */
   intervals?: readonly { slot: SlotCounts; seconds: number }[];
+  /** Whether any group needs a master (`false`: every group uses `layout: periods`). @default true */
+  masterNeeded?: boolean;
 }
 
 function plural(count: number, word: string, words = `${word}s`): string {
@@ -142,7 +147,7 @@ export function checkInterval(
     statuses.push("WARNING");
     parts.push(spanText(slot, health));
   } else if (health.complete === undefined && currentStart !== undefined) {
-    parts.push('start of "last" unknown (no last:@ts)');
+    parts.push('start of "last" unknown (no last:@ts from its rotation)');
   } else if (health.complete) {
     parts.push('"last" covers one interval');
   }
@@ -171,7 +176,11 @@ export function evaluateStatus(input: StatusInput, nowSeconds: number): StatusRe
     { check: "redis", status: "OK", message: `Redis at ${input.redisAddress} answers` },
   ];
   const summary = ["redis up"];
-  if (input.leaseHolder === undefined) {
+  if (input.masterNeeded === false) {
+    const message = "layout periods: no master needed";
+    checks.push({ check: "lease", status: "OK", message });
+    summary.push(message);
+  } else if (input.leaseHolder === undefined) {
     checks.push({ check: "lease", status: "WARNING", message: "no master holds the lease" });
     summary.push("no master holds the lease");
   } else {

@@ -1,12 +1,12 @@
 /**
  * The seam between what ecl counts and how the counts sit in Redis: one {@link Layout} per layout
- * (`python` today), each in its own module. Code above the store asks a group's layout and never
+ * (`python`, `periods`), each in its own module. Code above the store asks a group's layout and never
  * branches on its name; the store sends what the layout asks through {@link Commands}.
  * @module
  */
 import type { GroupConfig, IntervalConfig } from "../config.ts";
 import type { Slot } from "../keys.ts";
-import type { FlushStatus } from "../scripts.ts";
+import { type FlushStatus, RELEASE_WRITER_SCRIPT } from "../scripts.ts";
 
 /**
  * How long after its first send a writer may resend a batch of unknown outcome (ms). A resend
@@ -75,6 +75,21 @@ export interface FlushResult {
   readonly rejected: readonly string[];
   /** Events whose total holds a value that is not an integer (or would overflow): not added. */
   readonly totalsRejected?: readonly string[];
+  /**
+   * Sum of the counts not written because Redis's clock put their period outside what the layout
+   * accepts (`TooEarly`, `TooLate`); on a cluster possibly part of the batch. 0 otherwise.
+   */
+  readonly refused?: number;
+}
+
+/** Counts of one finished period, for a history read. */
+export interface HistoryPeriod {
+  /** Start of the period (UNIX seconds). */
+  readonly start: number;
+  /** End of the period (UNIX seconds): start + the interval. */
+  readonly end: number;
+  /** Event ID → count (predeclared events 0 when none happened). */
+  readonly counts: ReadonlyMap<string, number>;
 }
 
 /** The raw values of one period as Redis holds them, and the span of time they cover. */
@@ -95,12 +110,36 @@ export interface Commands {
   getValues(keys: readonly string[]): Promise<(string | null)[]>;
   /** Every key matching a `SCAN MATCH` pattern (not on a cluster: see {@link Commands.run}). */
   scan(pattern: string): Promise<string[]>;
+  /** `HGETALL key`: field → value (empty for a missing key). */
+  hGetAll(key: string): Promise<Record<string, string>>;
+  /** Whether Redis is a cluster (a script's keys must then share one hash slot). */
+  readonly cluster: boolean;
+}
+
+/**
+ * Release a writer's batch-number `keys` (one script each: on a cluster they may sit in different
+ * hash slots), each only if it holds `lastSeq` or less. False when the ACL did not allow one
+ * (that key then expires).
+ */
+export async function releaseWriterKeys(
+  redis: Commands,
+  keys: readonly string[],
+  lastSeq: number,
+): Promise<boolean> {
+  const replies = await Promise.all(
+    keys.map((key) => redis.run(RELEASE_WRITER_SCRIPT, [key], [String(lastSeq)])),
+  );
+  return replies.every((reply) => Number(reply) >= 0);
 }
 
 /** How a group's counts sit in Redis: its keys, its write script, its reads, its boundary. */
 export interface Layout {
   /** Its name, as in the configuration (`layout:`), for messages. */
   readonly name: string;
+  /** Whether a boundary needs a master to run {@link Layout.rotate}; `false`: it costs nothing. */
+  readonly rotates: boolean;
+  /** Whether Redis keeps finished periods before `last`, for {@link Layout.readHistory}. */
+  readonly keepsHistory: boolean;
   /**
    * Add one batch, in one atomic step, exactly once per (writer, seq).
    * @throws whatever the command threw; the store words it
@@ -147,4 +186,19 @@ export interface Layout {
     events: ReadonlySet<string>,
     listAll: boolean,
   ): Promise<PeriodValues>;
+  /**
+   * The last `count` finished periods of (group, interval), oldest first, as Redis's clock has it.
+   * @throws {RangeError} when the layout keeps no history, or fewer periods than `count`
+   */
+  readHistory(
+    redis: Commands,
+    group: GroupConfig,
+    interval: IntervalConfig,
+    count: number,
+  ): Promise<HistoryPeriod[]>;
+  /**
+   * Whether (group, interval) has counts in this layout's keys (a cheap probe, no SCAN): at start,
+   * a group configured with another layout is warned about them.
+   */
+  hasCounts(redis: Commands, group: GroupConfig, interval: IntervalConfig): Promise<boolean>;
 }

@@ -20,6 +20,7 @@
  * @module
  */
 import { periodStart } from "../interval.ts";
+import { WRITER_RECORD_TTL_MS } from "./layout.ts";
 
 /** Largest number of shards of one (group, interval). */
 export const MAX_SHARDS = 1024;
@@ -41,8 +42,11 @@ export const EXPIRY_MARGIN_SECONDS = 60;
 /** Expiries of the shards of one period are spread over this many seconds. */
 export const EXPIRY_SPREAD_SECONDS = 60;
 
-/** How long Redis remembers a writer's last batch number per shard after its last write (ms). */
-export const WRITER_TTL_MS = 3_600_000;
+/**
+ * How long Redis remembers a writer's last batch number per shard after its last write (ms): the
+ * resend window plus the clock-skew margin, as in every layout.
+ */
+export const WRITER_TTL_MS = WRITER_RECORD_TTL_MS;
 
 /** The hash tag (with braces) shared by every key of one shard of (group, interval). */
 export function shardTag(group: string, interval: string, shard: number): string {
@@ -143,12 +147,15 @@ export function shardCount(events: number): number {
   return shards;
 }
 
-/** Event ID → count of each shard of one batch, keyed by shard (only shards with events). */
-export function splitByShard(
-  counts: ReadonlyMap<string, number>,
+/**
+ * Event ID → value (a batch's counts, or anything per event) split into shards, keyed by shard
+ * (only shards with events; each part in the order of `counts`).
+ */
+export function splitByShard<T>(
+  counts: ReadonlyMap<string, T>,
   shards: number,
-): Map<number, Map<string, number>> {
-  const parts = new Map<number, Map<string, number>>();
+): Map<number, Map<string, T>> {
+  const parts = new Map<number, Map<string, T>>();
   for (const [event, count] of counts) {
     const shard = shardOf(event, shards);
     let part = parts.get(shard);

@@ -31,6 +31,11 @@ export const PeriodsWriteStatus = {
   Duplicate: 4,
   /** Nothing written: the period starts later than Redis's now plus the grace (writer's clock ahead). */
   TooEarly: 5,
+  /**
+   * Nothing written: a resend that reached Redis after its deadline (Redis's clock), when the
+   * writer keys may have expired. Its counts were written once or not at all, never twice.
+   */
+  Expired: 6,
 } as const;
 /** One of {@link PeriodsWriteStatus}. */
 export type PeriodsWriteStatus = typeof PeriodsWriteStatus[keyof typeof PeriodsWriteStatus];
@@ -67,6 +72,33 @@ end
 `;
 
 /**
+ * Positions (1-based, as Lua's ARGV) of the fixed header of {@link WRITE_SCRIPT}'s arguments; the
+ * per-shard arguments and the event, count pairs follow it. {@link planWrite} and the script both
+ * use these, so the two cannot drift apart.
+ */
+export const WriteArg = {
+  /** Period start (UNIX s). */
+  start: 1,
+  /** How far (s) the period may start after Redis's now. */
+  graceSeconds: 2,
+  /** When the period leaves the kept history (UNIX s, Redis's clock). */
+  keptUntil: 3,
+  /** The writer's batch number. */
+  seq: 4,
+  /** TTL of the writer keys (ms). */
+  writerTtlMs: 5,
+  /** Resend deadline (UNIX ms, Redis's clock); `0`: a first send, no deadline. */
+  resendDeadlineMs: 6,
+  /** `1`: add the counts to the totals hashes (the keys after the writer keys); `0`: not. */
+  totals: 7,
+  /** k, the number of shards in this call. */
+  shards: 8,
+} as const;
+
+/** Arguments before the per-shard ones in {@link WRITE_SCRIPT}'s ARGV. */
+export const WRITE_HEADER_ARGS = 8;
+
+/**
  * Add the counts of one batch of one (group, interval, period) to k shards, exactly once per
  * (writer, shard, batch number), deciding on Redis's clock whether the period may be written.
  *
@@ -74,9 +106,14 @@ end
  * the kept history when this one began, then the writer's key of each shard (on a cluster), or one
  * writer key for all of them (on one Redis, where the k shards are written atomically), then with
  * totals the k totals hashes of the shards.
- * ARGV: period start, grace (s), kept-until (s), batch number, writer key TTL (ms), k, then per
- * shard its EXPIREAT time and its number of events n_j, then per shard its n_j event, count pairs,
- * then `1` when the batch adds to the totals.
+ * ARGV: a fixed header of {@link WRITE_HEADER_ARGS} arguments at the positions of
+ * {@link WriteArg} (period start, grace (s), kept-until (s), batch number, writer key TTL (ms),
+ * resend deadline (UNIX ms by Redis's clock; `0` for a first send: no deadline), totals flag (`1`:
+ * add to the totals; `0`), k), then per shard its EXPIREAT time and its number of events n_j, then
+ * per shard its n_j event, count pairs, and nothing after them. Event IDs and counts sit only in
+ * the pairs, so no event ID can be taken for a flag or a deadline; a call whose ARGV does not end
+ * exactly after its pairs, or whose KEYS do not fit k and the totals flag, is refused with an error
+ * (`ERR ecl write script: …`) before anything is written.
  *
  * Returns `{status, event...}`: the events listed were not added because their field holds
  * something that is not an integer or would overflow, or the key is not a hash (skipped, so one
@@ -93,19 +130,32 @@ end
  * expiry (about 1 ms each, one second apart), which measured better than one background burst for
  * a whole period on a busy machine (bench P4, P11). Later writes of the shard add counts only.
  *
+ * A resend (deadline > 0) that reaches Redis after its deadline by Redis's clock is refused as
+ * Expired before anything is written (its writer key may have expired meanwhile, so Redis can no
+ * longer tell whether it ran): its counts were written once or not at all, never twice.
+ *
  * Totals (`totals: true`, batches of the group's shortest interval only): each fresh shard's counts
- * are also added to its totals hash, after the batch-number check (a Duplicate adds nothing),
- * whatever the period's status (a TooEarly or TooLate batch's events happened too). Fields that
- * are not integers (or would overflow) are left unchanged and listed after a `@total` marker.
+ * are also added to its totals hash, after the batch-number and deadline checks (a Duplicate or an
+ * Expired resend adds nothing), whatever the period's status (a TooEarly or TooLate batch's events
+ * happened too). Fields that are not integers (or would overflow) are left unchanged and listed
+ * after a `@total` marker.
  */
 export const WRITE_SCRIPT: PeriodsScript = script(
   ACL_CHECK + `
-local k = tonumber(ARGV[6])
+local k = tonumber(ARGV[${WriteArg.shards}])
 local w = 2 * k
-local pairsEnd = 7 + 2 * k
-for j = 1, k do pairsEnd = pairsEnd + 2 * tonumber(ARGV[6 + 2 * j]) end
-local totals = ARGV[pairsEnd] == '1'
+local totals = ARGV[${WriteArg.totals}] == '1'
+-- The pairs of shard j start after the header and the k (EXPIREAT, n_j) pairs; they end ARGV.
+local pairsStart = ${WRITE_HEADER_ARGS} + 2 * k + 1
+local pairsEnd = pairsStart
+for j = 1, k do pairsEnd = pairsEnd + 2 * tonumber(ARGV[${WRITE_HEADER_ARGS} + 2 * j]) end
+if pairsEnd ~= #ARGV + 1 then
+  return redis.error_reply('ERR ecl write script: ' .. #ARGV .. ' arguments, expected ' .. (pairsEnd - 1))
+end
 local m = #KEYS - w - (totals and k or 0)
+if m ~= 1 and m ~= k then
+  return redis.error_reply('ERR ecl write script: ' .. #KEYS .. ' keys for ' .. k .. ' shards')
+end
 if not (allowed('HINCRBY', KEYS[1], 'x', '1') and allowed('EXPIREAT', KEYS[1], '1')
     and allowed('UNLINK', KEYS[k + 1]) and allowed('HLEN', KEYS[k + 1]) and allowed('SET', KEYS[w + 1], '0', 'PX', '1')
     and allowed('GET', KEYS[w + 1])
@@ -117,7 +167,7 @@ local function skippable(err)
     or string.find(err, 'WRONGTYPE', 1, true)
 end
 local totalsRejected = {}
-local seq = tonumber(ARGV[4])
+local seq = tonumber(ARGV[${WriteArg.seq}])
 local fresh = {}
 local any = false
 for j = 1, m do
@@ -128,20 +178,26 @@ end
 if not any then return {${PeriodsWriteStatus.Duplicate}} end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
-local start = tonumber(ARGV[1])
+local deadline = tonumber(ARGV[${WriteArg.resendDeadlineMs}])
+if deadline > 0 and tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) > deadline then
+  return {${PeriodsWriteStatus.Expired}}
+end
+local start = tonumber(ARGV[${WriteArg.start}])
 local status = ${PeriodsWriteStatus.Written}
-if start > now + tonumber(ARGV[2]) then
+if start > now + tonumber(ARGV[${WriteArg.graceSeconds}]) then
   status = ${PeriodsWriteStatus.TooEarly}
-elseif now >= tonumber(ARGV[3]) then
+elseif now >= tonumber(ARGV[${WriteArg.keptUntil}]) then
   status = ${PeriodsWriteStatus.TooLate}
 end
 local result = {status}
 for j = 1, m do
-  if fresh[j] then redis.call('SET', KEYS[w + j], ARGV[4], 'PX', ARGV[5]) end
+  if fresh[j] then
+    redis.call('SET', KEYS[w + j], ARGV[${WriteArg.seq}], 'PX', ARGV[${WriteArg.writerTtlMs}])
+  end
 end
-local pos = 7 + 2 * k
+local pos = pairsStart
 for j = 1, k do
-  local n = tonumber(ARGV[6 + 2 * j])
+  local n = tonumber(ARGV[${WRITE_HEADER_ARGS} + 2 * j])
   if fresh[m == 1 and 1 or j] and status == ${PeriodsWriteStatus.Written} then
     -- The first write of a shard of a period sets its expiry and retires an oversized shard that
     -- left the history; later writes find both done (EXPIREAT is absolute, the same for all).
@@ -160,7 +216,7 @@ for j = 1, k do
       end
     end
     -- Only a hash this script wrote gets the expiry: never shorten a foreign key's life.
-    if added and new then redis.call('EXPIREAT', KEYS[j], ARGV[5 + 2 * j]) end
+    if added and new then redis.call('EXPIREAT', KEYS[j], ARGV[${WRITE_HEADER_ARGS} + 2 * j - 1]) end
   end
   if totals and fresh[m == 1 and 1 or j] then
     for i = pos, pos + 2 * n - 1, 2 do
@@ -252,6 +308,8 @@ export interface PeriodBatch {
    * interval when it keeps totals (`carriesTotals` in layout.ts). @default false
    */
   readonly totals?: boolean;
+  /** A resend: refused (`Expired`) when it reaches Redis after this time (UNIX ms). */
+  readonly resendDeadlineMs?: number;
 }
 
 /** What a write did. */
@@ -277,13 +335,16 @@ export interface PeriodsWriteResult {
 export function planWrite(batch: PeriodBatch, perShard: boolean): ScriptCall[] {
   const parts = [...splitByShard(batch.counts, batch.shards)].sort(([a], [b]) => a - b);
   const groups = perShard ? parts.map((part) => [part]) : parts.length > 0 ? [parts] : [];
-  const head = [
-    String(batch.start),
-    String(batch.graceSeconds),
-    String(keptUntil(batch.start, batch.intervalSeconds, batch.history)),
-    String(batch.seq),
-    String(WRITER_TTL_MS),
-  ];
+  const head: string[] = [];
+  head[WriteArg.start - 1] = String(batch.start);
+  head[WriteArg.graceSeconds - 1] = String(batch.graceSeconds);
+  head[WriteArg.keptUntil - 1] = String(
+    keptUntil(batch.start, batch.intervalSeconds, batch.history),
+  );
+  head[WriteArg.seq - 1] = String(batch.seq);
+  head[WriteArg.writerTtlMs - 1] = String(WRITER_TTL_MS);
+  head[WriteArg.resendDeadlineMs - 1] = String(batch.resendDeadlineMs ?? 0);
+  head[WriteArg.totals - 1] = batch.totals === true ? "1" : "0";
   return groups.map((shards) => {
     const keys = shards.map(([shard]) =>
       periodKey(batch.group, batch.interval, batch.start, shard)
@@ -302,7 +363,8 @@ export function planWrite(batch: PeriodBatch, perShard: boolean): ScriptCall[] {
     if (batch.totals === true) {
       for (const [shard] of shards) keys.push(totalsKey(batch.group, batch.interval, shard));
     }
-    const args = [...head, String(shards.length)];
+    const args = [...head];
+    args[WriteArg.shards - 1] = String(shards.length);
     for (const [shard, counts] of shards) {
       args.push(
         String(expireAt(batch.start, batch.intervalSeconds, batch.history, shard)),
@@ -316,7 +378,6 @@ export function planWrite(batch: PeriodBatch, perShard: boolean): ScriptCall[] {
         total += count;
       }
     }
-    if (batch.totals === true) args.push("1");
     return { keys, args, total };
   });
 }
@@ -342,8 +403,8 @@ export function parseWriteReply(reply: unknown, total: number): PeriodsWriteResu
 
 /**
  * The result of a batch from the results of its calls: refused (TooEarly/TooLate) when any call
- * was (`refused` says how much), else Written when any shard was written, Duplicate when every call
- * was.
+ * was (`refused` says how much), else Expired when any call was (a resend too late), else Written
+ * when any shard was written, Duplicate when every call was.
  */
 export function combineWriteResults(results: readonly PeriodsWriteResult[]): PeriodsWriteResult {
   const rejected = results.flatMap((result) => result.rejected);
@@ -353,6 +414,9 @@ export function combineWriteResults(results: readonly PeriodsWriteResult[]): Per
   for (const result of results) refused += result.refused;
   const first = results.find((result) => isRefused(result.status));
   if (first !== undefined) return { status: first.status, rejected, refused, ...totals };
+  if (results.some((result) => result.status === PeriodsWriteStatus.Expired)) {
+    return { status: PeriodsWriteStatus.Expired, rejected, refused, ...totals };
+  }
   const written = results.some((result) => result.status === PeriodsWriteStatus.Written);
   return {
     status: written || results.length === 0
@@ -497,3 +561,20 @@ export async function readTotals(
   }
   return totals;
 }
+
+/**
+ * Redis's clock, read by a script sent to the node of KEYS[1] (any key: on a cluster the node of
+ * the group's shard 0), so that every reader decides "current" on the same clock as the writes.
+ */
+export const TIME_SCRIPT: PeriodsScript = script(`return redis.call('TIME')`);
+
+/** Values of some fields of one hash: KEYS[1] the hash, ARGV the fields (`HMGET`, routed by key). */
+export const FIELDS_SCRIPT: PeriodsScript = script(
+  `return redis.call('HMGET', KEYS[1], unpack(ARGV))`,
+);
+
+/** Fields per {@link FIELDS_SCRIPT} call (well below Lua's limit on `unpack`). */
+export const FIELDS_CHUNK = 1000;
+
+/** How many of KEYS exist (`EXISTS`; on a cluster all in one slot). */
+export const EXISTS_SCRIPT: PeriodsScript = script(`return redis.call('EXISTS', unpack(KEYS))`);

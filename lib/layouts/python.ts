@@ -1,8 +1,8 @@
 /**
  * The `python` layout: the keys of the original `event_count_logger` (one string key per event,
  * `cur` and `last`, `@ts`; see `keys.ts`) written and rotated by the scripts of `scripts.ts`. A
- * boundary is a rotation (SCAN + RENAME per dynamic event). On a Redis Cluster the same keys are
- * hash-tagged per (group, interval), which the Python implementation does not read.
+ * boundary is a rotation (SCAN + RENAME per dynamic event). Not on a Redis Cluster (the config
+ * refuses it): a rotation needs every key of a (group, interval) on one node.
  * @module
  */
 import type { GroupConfig, IntervalConfig } from "../config.ts";
@@ -11,7 +11,6 @@ import {
   counterKey,
   CUR,
   eventScanPattern,
-  type KeyLayout,
   LAST,
   type Slot,
   slotPrefix,
@@ -23,9 +22,7 @@ import {
   FLUSH_SCRIPT,
   type FlushStatus,
   HSCAN_SCRIPT,
-  RELEASE_WRITER_SCRIPT,
   ROTATE_SCRIPT,
-  SCAN_SCRIPT,
   TOTALS_MARKER,
 } from "../scripts.ts";
 import {
@@ -33,39 +30,47 @@ import {
   type Commands,
   type FlushRequest,
   type FlushResult,
+  type HistoryPeriod,
   type Layout,
   type PeriodValues,
+  releaseWriterKeys,
   WRITER_RECORD_TTL_MS,
 } from "./layout.ts";
-/** Keys per `SCAN` round trip of the cluster's listing script. */
-const SCAN_COUNT = 1000;
+
+/** Fields per `HSCAN` page of the totals hash. */
+const HSCAN_COUNT = 1000;
 
 const INTEGER_TEXT = /^-?\d+$/;
-
-/**
- * Sum of two stored totals as text; a value that is not an integer wins, so the reader sees it
- * (and warns) instead of a wrong sum.
- */
-function addTotals(a: string | undefined, b: string): string {
-  if (a === undefined) return b;
-  if (!INTEGER_TEXT.test(a)) return a;
-  if (!INTEGER_TEXT.test(b)) return b;
-  return String(BigInt(a) + BigInt(b));
-}
 
 function parseTimestamp(value: string | null): number | undefined {
   return value !== null && INTEGER_TEXT.test(value) ? Number(value) : undefined;
 }
 
-/** The `python` layout with plain keys, or hash-tagged ones (`keys: "cluster"`) for a cluster. */
+const SPAN_TEXT = /^(-?\d+)\/(-?\d+)$/;
+
+/**
+ * Start of the span in `last`, from the value of `last:@ts`, when it is known: the ecl master
+ * writes `<start>/<end>` (`ROTATE_SCRIPT`), `end` being the `cur:@ts` of the same rotation. When
+ * the current period is not `end`'s, another master (the Python one never writes `last:@ts`)
+ * rotated since, and the start is unknown. A bare `<start>` (an older ecl's) is taken as it is.
+ * `FLUSH_SCRIPT` reads the value by the same rule.
+ */
+function lastSpanStart(
+  value: string | null,
+  curPeriod: number | undefined,
+  seconds: number,
+): number | undefined {
+  const span = value === null ? null : SPAN_TEXT.exec(value);
+  if (span === null) return parseTimestamp(value);
+  const end = periodStart(Number(span[2]), seconds);
+  return end === curPeriod ? Number(span[1]) : undefined;
+}
+
+/** The `python` layout: the original's keys, rotated by a master. */
 export class PythonLayout implements Layout {
   readonly name = "python";
-  readonly #keys: KeyLayout;
-
-  /** The layout with `keys` shaped for a single server (`plain`) or a cluster. */
-  constructor(keys: KeyLayout) {
-    this.#keys = keys;
-  }
+  readonly rotates = true;
+  readonly keepsHistory = false;
 
   async write(redis: Commands, request: FlushRequest): Promise<FlushResult> {
     const group = request.group.name;
@@ -75,20 +80,20 @@ export class PythonLayout implements Layout {
       String(request.period),
       String(request.nowSeconds),
       String(request.graceSeconds),
-      slotPrefix(group, interval.name, CUR, this.#keys),
-      slotPrefix(group, interval.name, LAST, this.#keys),
+      slotPrefix(group, interval.name, CUR),
+      slotPrefix(group, interval.name, LAST),
       String(request.seq),
       String(WRITER_RECORD_TTL_MS),
       String(request.resendDeadlineMs ?? 0),
     ];
     for (const [event, count] of request.counts) args.push(event, String(count));
     const keys = [
-      timestampKey(group, interval.name, CUR, this.#keys),
-      timestampKey(group, interval.name, LAST, this.#keys),
-      writerKey(group, interval.name, request.writer, this.#keys),
+      timestampKey(group, interval.name, CUR),
+      timestampKey(group, interval.name, LAST),
+      writerKey(group, interval.name, request.writer),
     ];
     if (carriesTotals(request.group, interval)) {
-      keys.push(totalsKey(group, interval.name, this.#keys));
+      keys.push(totalsKey(group));
     }
     const [status, ...listed] = await redis.run(FLUSH_SCRIPT, keys, args) as [
       number,
@@ -103,32 +108,21 @@ export class PythonLayout implements Layout {
   }
 
   /**
-   * The totals hash, read page by page (`HSCAN` in a script, so on a cluster it goes to the node
-   * of its slot): a group with millions of event IDs never blocks Redis for one big `HGETALL`. On a
-   * cluster each interval has its own totals hash (only the shortest interval's grows; the others
-   * hold what grew there while it was the shortest), summed here.
+   * The totals hash, read page by page (`HSCAN`): a group with millions of event IDs never blocks
+   * Redis for one big `HGETALL`.
    */
   async readTotals(redis: Commands, group: GroupConfig): Promise<Map<string, string>> {
-    const keys = this.#keys === "cluster"
-      ? group.intervals.map((interval) => totalsKey(group.name, interval.name, this.#keys))
-      : [totalsKey(group.name, "", this.#keys)];
+    const key = totalsKey(group.name);
     const totals = new Map<string, string>();
-    for (const key of keys) {
-      let cursor = "0";
-      do {
-        const [next, fields] = await redis.run(HSCAN_SCRIPT, [key], [
-          cursor,
-          String(SCAN_COUNT),
-        ]) as [
-          string,
-          string[],
-        ];
-        cursor = String(next);
-        for (let i = 0; i < fields.length; i += 2) {
-          totals.set(fields[i], addTotals(totals.get(fields[i]), fields[i + 1]));
-        }
-      } while (cursor !== "0");
-    }
+    let cursor = "0";
+    do {
+      const [next, fields] = await redis.run(HSCAN_SCRIPT, [key], [
+        cursor,
+        String(HSCAN_COUNT),
+      ]) as [string, string[]];
+      cursor = String(next);
+      for (let i = 0; i < fields.length; i += 2) totals.set(fields[i], fields[i + 1]);
+    } while (cursor !== "0");
     return totals;
   }
 
@@ -139,14 +133,11 @@ export class PythonLayout implements Layout {
     writer: string,
     lastSeq: number,
   ): Promise<boolean> {
-    const replies = await Promise.all(group.intervals.map((interval) =>
-      redis.run(
-        RELEASE_WRITER_SCRIPT,
-        [writerKey(group.name, interval.name, writer, this.#keys)],
-        [String(lastSeq)],
-      )
-    ));
-    return replies.every((reply) => Number(reply) >= 0);
+    return await releaseWriterKeys(
+      redis,
+      group.intervals.map((interval) => writerKey(group.name, interval.name, writer)),
+      lastSeq,
+    );
   }
 
   async rotate(
@@ -159,16 +150,16 @@ export class PythonLayout implements Layout {
     const args = [
       String(boundary),
       String(interval.seconds),
-      slotPrefix(group.name, name, CUR, this.#keys),
-      slotPrefix(group.name, name, LAST, this.#keys),
-      eventScanPattern(group.name, name, CUR, this.#keys),
-      eventScanPattern(group.name, name, LAST, this.#keys),
+      slotPrefix(group.name, name, CUR),
+      slotPrefix(group.name, name, LAST),
+      eventScanPattern(group.name, name, CUR),
+      eventScanPattern(group.name, name, LAST),
       group.autoDeclareEvents ? "1" : "0",
       ...group.events,
     ];
     const keys = [
-      timestampKey(group.name, name, CUR, this.#keys),
-      timestampKey(group.name, name, LAST, this.#keys),
+      timestampKey(group.name, name, CUR),
+      timestampKey(group.name, name, LAST),
     ];
     return Number(await redis.run(ROTATE_SCRIPT, keys, args));
   }
@@ -188,20 +179,18 @@ export class PythonLayout implements Layout {
       }
     }
     const list = [...ids];
-    const keys = list.map((event) =>
-      counterKey(group.name, interval.name, slot, event, this.#keys)
-    );
+    const keys = list.map((event) => counterKey(group.name, interval.name, slot, event));
     keys.push(
-      timestampKey(group.name, interval.name, LAST, this.#keys),
-      timestampKey(group.name, interval.name, CUR, this.#keys),
+      timestampKey(group.name, interval.name, LAST),
+      timestampKey(group.name, interval.name, CUR),
     );
     const stored = await redis.getValues(keys);
     const values = new Map<string, string | null>();
     list.forEach((event, index) => values.set(event, stored[index]));
     // `last:@ts` is written by ecl masters only; `cur:@ts` by Python masters too, a little late.
-    const lastStart = parseTimestamp(stored[list.length]);
     const curStart = parseTimestamp(stored[list.length + 1]);
     const curPeriod = curStart === undefined ? undefined : periodStart(curStart, interval.seconds);
+    const lastStart = lastSpanStart(stored[list.length], curPeriod, interval.seconds);
     return slot === LAST ? { values, start: lastStart, end: curPeriod } : {
       values,
       start: curPeriod,
@@ -216,17 +205,34 @@ export class PythonLayout implements Layout {
     interval: string,
     slot: Slot,
   ): Promise<string[]> {
-    const prefixLength = slotPrefix(group, interval, slot, this.#keys).length;
-    const pattern = eventScanPattern(group, interval, slot, this.#keys);
-    // On a cluster, the keys of one (group, interval) are all on the node of its hash slot: scan
-    // there, in a script sent to that slot.
-    const keys = this.#keys === "cluster"
-      ? await redis.run(
-        SCAN_SCRIPT,
-        [timestampKey(group, interval, CUR, this.#keys)],
-        [pattern, String(SCAN_COUNT)],
-      ) as string[]
-      : await redis.scan(pattern);
+    const prefixLength = slotPrefix(group, interval, slot).length;
+    const pattern = eventScanPattern(group, interval, slot);
+    const keys = await redis.scan(pattern);
     return [...new Set(keys.map((key) => key.slice(prefixLength)))];
+  }
+
+  readHistory(
+    _redis: Commands,
+    group: GroupConfig,
+    _interval: IntervalConfig,
+    _count: number,
+  ): Promise<HistoryPeriod[]> {
+    return Promise.reject(
+      new RangeError(
+        `Cannot read the history of group ${
+          JSON.stringify(group.name)
+        }: it uses layout "python", which keeps only the last finished period; set layout: periods and history: N`,
+      ),
+    );
+  }
+
+  /** `cur:@ts` exists: a master rotated the group, or Python loggers wrote it. */
+  async hasCounts(
+    redis: Commands,
+    group: GroupConfig,
+    interval: IntervalConfig,
+  ): Promise<boolean> {
+    const [ts] = await redis.getValues([timestampKey(group.name, interval.name, CUR)]);
+    return ts !== null;
   }
 }

@@ -90,6 +90,10 @@ async function getJson<T>(path: string): Promise<T> {
   });
   const body = await response.json().catch(() => undefined);
   if (body === undefined) throw new Error(`HTTP ${response.status}`);
+  // A 503 that says nothing of Redis (too many distinct requests at once) is no document.
+  if (!response.ok && body.redisUp === undefined) {
+    throw new Error(typeof body.error === "string" ? body.error : `HTTP ${response.status}`);
+  }
   return body as T;
 }
 
