@@ -45,16 +45,6 @@ interface CommandSpec {
 }
 
 /**
- * Route the command's connections to a plain Redis (TCP or TLS) through ecl's small RESP client
- * (lib/resp.ts) instead of node-redis, which costs ~0.1 s and ~30 MiB to load. Sentinel and
- * Cluster keep node-redis.
- */
-async function useRespClient(): Promise<void> {
-  const { useRespConnections } = await import("./lib/resp.ts");
-  useRespConnections();
-}
-
-/**
  * The commands, declared once: commander (loaded only for help and errors) is built from this
  * table, and so are the top-level help and the quick parser of well-formed command lines.
  */
@@ -68,10 +58,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       default: false,
     }],
     run: async ([config], options) => {
-      const [{ runMaster }] = await Promise.all([
-        import("./lib/commands/master.ts"),
-        useRespClient(),
-      ]);
+      const { runMaster } = await import("./lib/commands/master.ts");
       return await runMaster({ config: config!, verbose: options.verbose === true });
     },
   },
@@ -119,7 +106,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     run: async ([config], options) => {
       const which: ReadWhich = options.both ? "both" : options.current ? "current" : "last";
       const watch = options.watch as string | true | undefined;
-      const [{ runRead }] = await Promise.all([import("./lib/commands/read.ts"), useRespClient()]);
+      const { runRead } = await import("./lib/commands/read.ts");
       return await runRead({
         config: config!,
         group: options.group as string | undefined,
@@ -147,7 +134,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     }],
     run: async ([config, group, event, count], options) => {
       const stdin = options.stdin === true;
-      const [{ runLog }] = await Promise.all([import("./lib/commands/log.ts"), useRespClient()]);
+      const { runLog } = await import("./lib/commands/log.ts");
       return await runLog({ config: config!, group: group!, event, count, stdin });
     },
   },
@@ -160,10 +147,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       default: "127.0.0.1:9464",
     }],
     run: async ([config], options) => {
-      const [{ runServe }] = await Promise.all([
-        import("./lib/commands/serve.ts"),
-        useRespClient(),
-      ]);
+      const { runServe } = await import("./lib/commands/serve.ts");
       return await runServe({ config: config!, listen: options.listen as string });
     },
   },
@@ -178,10 +162,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       default: "text",
     }],
     run: async ([config], options) => {
-      const [{ runStatus }] = await Promise.all([
-        import("./lib/commands/status.ts"),
-        useRespClient(),
-      ]);
+      const { runStatus } = await import("./lib/commands/status.ts");
       return await runStatus({ config: config!, format: options.format as "text" | "json" });
     },
   },

@@ -1,9 +1,12 @@
 /**
  * The connection the store's commands are written against, and the one place that picks the client
- * behind it: ecl's small RESP client (`resp.ts`) when the CLI registered it and the server is a
- * plain one (TCP or TLS), else node-redis (`node_redis.ts`, loaded on first use): the library,
- * Sentinel and Cluster. Both report errors with the classes below, so the store handles them once.
- * The TLS files of `redis.tls` are read here, for either client.
+ * behind it. In Deno, ecl's small RESP client (`resp.ts`) for a plain server (TCP, or TLS with
+ * verification): node-redis 5 under Deno's Node compatibility can lose track of its replies when
+ * the server closes the connection just as a command is handed over (see {@link openConnection}).
+ * Else node-redis (`node_redis.ts`): Sentinel, Cluster, TLS without verification, and Node (the
+ * npm build, which never loads `resp.ts`). Each is loaded on first use. Both report errors with the
+ * classes below, so the store handles them once. The TLS files of `redis.tls` are read here, for
+ * either client.
  * @module
  */
 import type { RedisConfig } from "./redis_config.ts";
@@ -99,17 +102,23 @@ export const RECONNECT_MAX_MS = 2000;
 let clientFactory: ConnectionFactory | undefined;
 
 /**
- * From now on, stores of this process connect to a plain server through `factory` (the CLI's
- * commands: `resp.ts`, which the library never loads); `undefined`: node-redis again.
+ * From now on, stores of this process connect to a plain server through `factory` (tests compare
+ * the two clients with it); `undefined`: the client {@link openConnection} picks.
  */
 export function setConnectionFactory(factory: ConnectionFactory | undefined): void {
   clientFactory = factory;
 }
 
 /**
- * The connection for a store: the registered factory's for a plain server (one host, TCP or TLS
- * with verification), else node-redis: Sentinel and Cluster need it, and Deno's TLS cannot skip
- * verification for one connection (node-redis can).
+ * The connection for a store. A plain server (one host, TCP or TLS with verification) in Deno:
+ * ecl's RESP client. node-redis 5.12 under Deno can be handed a command between its socket's
+ * `end` and `close` (a peer that closes the connection, e.g. a Redis restart) and write it to the
+ * destroyed socket after it already failed the commands waiting for a reply; the command then
+ * waits for a reply forever and every later command gets the reply of the one before (under Node
+ * the same steps are answered; @redis/client 6 no longer writes to a socket it gave up,
+ * redis/node-redis#3209). Else node-redis: Sentinel and Cluster need it, Deno's TLS
+ * cannot skip verification for one connection (node-redis can), and under Node it is the only
+ * client. Known limit: those clients under Deno keep the race of node-redis 5.
  * @throws {ConfigError} when a TLS file cannot be read
  */
 export function openConnection(config: RedisConfig, options: ConnectionOptions): Connection {
@@ -121,6 +130,13 @@ export function openConnection(config: RedisConfig, options: ConnectionOptions):
   const plain = config.sentinel === undefined && config.cluster === undefined &&
     config.tls?.rejectUnauthorized !== false;
   if (plain && clientFactory !== undefined) return clientFactory(config, options, tls);
+  if (plain && "Deno" in globalThis) {
+    return new LazyConnection(async () => {
+      // The npm build compiles resp.node.ts in its place (npm/tsconfig.json, moduleSuffixes).
+      const { respConnection } = await import("./resp.ts");
+      return respConnection(config, options, tls);
+    });
+  }
   return new LazyConnection(async () => {
     const { nodeRedisConnection } = await import("./node_redis.ts");
     return nodeRedisConnection(config, options, tls);
@@ -143,7 +159,10 @@ function readPem(file: string | undefined, key: string): string | undefined {
 
 type Listener = (...args: never[]) => void;
 
-/** A connection whose client is loaded (and made) on first use: node-redis costs ~0.1 s to load. */
+/**
+ * A connection whose client is loaded (and made) on first use: node-redis costs ~0.1 s to load, and
+ * the library loads only the client it uses.
+ */
 class LazyConnection implements Connection {
   readonly #load: () => Promise<Connection>;
   #loading: Promise<Connection> | undefined;

@@ -1,7 +1,8 @@
 /**
- * ecl's small Redis client for the CLI's commands: RESP2 over Deno's own TCP and TLS sockets, a
- * plain server only (Sentinel and Cluster keep node-redis). It loads in a fraction of node-redis's
- * time and memory. Deno only: the library never loads it.
+ * ecl's small Redis client for Deno: RESP2 over Deno's own TCP and TLS sockets, a plain server only
+ * (Sentinel and Cluster keep node-redis). `connection.ts` picks it for the library and the CLI in
+ * Deno; it loads in a fraction of node-redis's time and memory. Deno only: the npm build compiles
+ * `resp.node.ts` in its place.
  *
  * It connects when asked to (AUTH and SELECT as configured) and pipelines commands on one socket.
  * When an open connection breaks, it fails the commands in flight and, like node-redis, reconnects
@@ -20,18 +21,18 @@ import {
   RECONNECT_MAX_MS,
   RECONNECT_MIN_MS,
   ReplyError,
-  setConnectionFactory,
   type TlsPems,
 } from "./connection.ts";
 import { backoffMs } from "./_timer.ts";
 import { withTimeout } from "./_timeout.ts";
 
-/**
- * Connect every store made from now on to a plain server through this client (`connection.ts`
- * decides which configs that is).
- */
-export function useRespConnections(): void {
-  setConnectionFactory((config, options, tls) => new RespConnection(config, options, tls));
+/** A connection to the plain server of `config` (not connected yet), with the PEM texts of its `tls`. */
+export function respConnection(
+  config: RedisConfig,
+  options: ConnectionOptions,
+  tls: TlsPems | undefined,
+): Connection {
+  return new RespConnection(config, options, tls);
 }
 
 /** A reply: string, integer, `null`, or an array of replies. */
@@ -259,8 +260,8 @@ class RespConnection implements Connection {
     this.#opening ??= this.#open().then(
       () => {
         this.#opening = undefined;
-        this.#ready = true;
-        this.#emit("ready");
+        // Not when the connection broke again before this turn (#drop reported that).
+        if (this.#ready) this.#emit("ready");
       },
       (error: Error) => {
         this.#opening = undefined;
@@ -320,6 +321,10 @@ class RespConnection implements Connection {
       }
       if (db !== 0) handshake.push(this.#send(["SELECT", String(db)]));
       await Promise.all(handshake);
+      // Closed already (a read can end before the handshake does; #drop reported it): not ready.
+      if (this.#socket !== socket) throw new Error("Socket closed unexpectedly");
+      // Ready in this turn: a #drop, from now on, finds a ready connection to give up.
+      this.#ready = true;
     } catch (error) {
       // connect() reports it.
       this.#drop(socket, error as Error, false);
@@ -384,10 +389,12 @@ class RespConnection implements Connection {
         if (this.#closed) return;
         try {
           await this.connect();
-          return;
         } catch {
           // Reported by connect(); try again.
         }
+        // Connected, unless the connection broke again at once (then #drop found this loop
+        // still running and started none).
+        if (this.#ready) return;
       }
     } finally {
       this.#reconnecting = undefined;

@@ -1,7 +1,7 @@
 /**
- * ecl's own RESP client (lib/resp.ts), which the CLI's one-shot commands use: the reply parser,
- * and the store's commands through it against real servers — plain, TLS, with ACL users and
- * wrong passwords, and across a server that goes away and comes back.
+ * ecl's own RESP client (lib/resp.ts), which the library and the CLI use in Deno for a plain server:
+ * the reply parser, and the store's commands through it against real servers — plain, TLS, with
+ * ACL users and wrong passwords, and across a server that goes away and comes back.
  */
 import assert from "node:assert/strict";
 import { type GroupConfig, parseGroups } from "../lib/config.ts";
@@ -9,7 +9,8 @@ import { ReplyError, setConnectionFactory } from "../lib/connection.ts";
 import { RedisError } from "../lib/errors.ts";
 import { MASTER_LEASE_KEY } from "../lib/keys.ts";
 import { parseRedis, type RedisSpec } from "../lib/redis_config.ts";
-import { encodeCommand, ReplyReader, useRespConnections } from "../lib/resp.ts";
+import { nodeRedisConnection } from "../lib/node_redis.ts";
+import { encodeCommand, ReplyReader } from "../lib/resp.ts";
 import { FlushStatus } from "../lib/scripts.ts";
 import { Store } from "../lib/store.ts";
 import { LossyProxy } from "./_proxy.ts";
@@ -43,19 +44,13 @@ async function listed(store: Store): Promise<string[]> {
   return [...values.keys()].sort();
 }
 
-/** A store over the RESP client (and the factory reset afterwards). */
+/** A store over the RESP client (a plain server's client in Deno). */
 async function withRespStore<T>(
   spec: RedisSpec,
   body: (store: Store) => Promise<T>,
   options: { reconnect?: boolean } = {},
 ): Promise<T> {
-  useRespConnections();
-  let store: Store;
-  try {
-    store = new Store(parseRedis(spec), { reconnect: options.reconnect ?? false });
-  } finally {
-    setConnectionFactory(undefined);
-  }
+  const store = new Store(parseRedis(spec), { reconnect: options.reconnect ?? false });
   try {
     return await body(store);
   } finally {
@@ -106,7 +101,13 @@ Deno.test("the store's commands give the same results over the RESP client as ov
   withRedis(async (server) => {
     const group = groupG();
     const [interval] = group.intervals;
-    const node = new Store(parseRedis(server.spec), { reconnect: false });
+    setConnectionFactory(nodeRedisConnection);
+    let node: Store;
+    try {
+      node = new Store(parseRedis(server.spec), { reconnect: false });
+    } finally {
+      setConnectionFactory(undefined);
+    }
     try {
       await withRespStore(server.spec, async (resp) => {
         assert.equal(await resp.rotate(group, interval, B), 2);
