@@ -61,13 +61,14 @@ function evalWith(raw: RawClient): PeriodsRedis {
   };
 }
 
-async function redisNow(raw: RawClient): Promise<number> {
+/** Redis's clock (UNIX seconds). */
+export async function redisNow(raw: RawClient): Promise<number> {
   const [seconds] = await raw.sendCommand(["TIME"]) as string[];
   return Number(seconds);
 }
 
 /** The other client: a PING every 5 ms from its own process. */
-async function startPinger(port: number) {
+export async function startPinger(port: number) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", `${ROOT}bench/_pinger.ts`, String(port)],
     stdin: "piped",
@@ -113,7 +114,7 @@ async function waitEmpty(raw: RawClient, what: string, timeoutMs: number): Promi
  * starts with `prefix` (`expire` for `expire-cycle`/`expire-del`, `command` for slow commands):
  * the time Redis itself was busy, which the machine's load does not inflate as much as the PING.
  */
-async function monitored(raw: RawClient, prefix: string): Promise<number> {
+export async function monitored(raw: RawClient, prefix: string): Promise<number> {
   const latest = await raw.sendCommand(["LATENCY", "LATEST"]) as unknown[][];
   let max = 0;
   for (const [event, , , worst] of latest) {
