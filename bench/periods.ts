@@ -79,15 +79,22 @@ export async function startPinger(port: number) {
   const output = lines(child.stdout);
   const first = await output.next();
   if (first.value !== "ready") throw new Error(`pinger did not start: ${first.value}`);
-  return {
-    /** Stop it; the longest wait for a PONG (ms). */
+  const pinger = {
+    /** Replies that were not PONG, and the first of them (after {@link stop}). */
+    errors: 0,
+    firstError: undefined as string | undefined,
+    /** Stop it; the longest wait for a reply (ms). */
     async stop(): Promise<number> {
       await child.stdin.close();
       const last = await output.next();
       await child.status;
-      return JSON.parse(String(last.value)).maxMs;
+      const report = JSON.parse(String(last.value));
+      pinger.errors = report.errors;
+      pinger.firstError = report.firstError;
+      return report.maxMs;
     },
   };
+  return pinger;
 }
 
 /** Fill hash `key` with fields `e<from>` … `e<to − 1>` (value = index), in chunks. */
