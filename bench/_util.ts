@@ -25,16 +25,21 @@ export interface BenchOptions {
   json: boolean;
   /** Only the workloads whose name contains one of these. */
   only: string[] | undefined;
+  /** Size of the big group of the layout rows (`--events N`); each row has its default. */
+  events?: number;
 }
 
 /** Default number of measured runs. */
 export const DEFAULT_RUNS = 5;
 
-const USAGE = `Usage: deno task bench [--runs N] [--quick] [--json] [--only NAME[,NAME...]]
+const USAGE =
+  `Usage: deno task bench [--runs N] [--quick] [--json] [--only NAME[,NAME...]] [--events N]
   --runs N    measured runs per workload, the median is reported (default ${DEFAULT_RUNS})
   --quick     shrink the sizes 10x
   --json      print the results as one JSON document on stdout instead of the table
-  --only      run only the workloads whose name contains one of the given words`;
+  --only      run only the workloads whose name contains one of the given words
+  --events N  distinct events of the big group of the layouts rows (bench/layouts.ts; default
+              200000, the issue's figure is 1000000)`;
 
 /** Parse the command line; exits with code 2 on a bad option. */
 export function parseOptions(args: readonly string[]): BenchOptions {
@@ -57,6 +62,14 @@ export function parseOptions(args: readonly string[]): BenchOptions {
       case "--quick":
         options.quick = true;
         break;
+      case "--events": {
+        const events = Number(value());
+        if (!Number.isInteger(events) || events < 1000) {
+          fail(`--events: expected a whole number ≥ 1000`);
+        }
+        options.events = events;
+        break;
+      }
       case "--json":
         options.json = true;
         break;
@@ -106,6 +119,31 @@ export interface Sample {
   readonly errors: readonly string[];
   /** Warnings and remarks worth printing, which are not count errors. */
   readonly notes?: readonly string[];
+  /** The same measure of the baseline (e.g. the other layout), taken in the same run. */
+  readonly baseline?: number;
+  /**
+   * More measures of the same run, each its own row of the table (named `<workload>/<key>`), for
+   * workloads whose one expensive run answers several questions.
+   */
+  readonly rows?: readonly SubRow[];
+}
+
+/** One more row of a workload's run (see {@link Sample.rows}). */
+export interface SubRow {
+  /** Short name, unique within the workload. */
+  readonly key: string;
+  /** Description for the table. */
+  readonly title: string;
+  /** Unit of `value` and `baseline`. */
+  readonly unit: Unit;
+  /** The measured value. */
+  readonly value: number;
+  /** The baseline's value in the same run, if any. */
+  readonly baseline?: number;
+  /** Goal of the median, if any. */
+  readonly target?: Target;
+  /** What it compares to. @default "—" */
+  readonly reference?: string;
 }
 
 /** One row of the table. */
@@ -139,6 +177,8 @@ export interface Result {
   readonly median: number | undefined;
   readonly min: number | undefined;
   readonly max: number | undefined;
+  /** Median of the same-run baseline's values, if the workload measures one. */
+  readonly baseline: number | undefined;
   readonly target: Target | undefined;
   readonly status: Status;
   readonly reference: string;
@@ -309,11 +349,20 @@ function statusOf(
 
 /** The table of results, as text. */
 export function formatTable(results: readonly Result[]): string {
-  const header = ["workload", "median", "min–max", "target", "pass/miss", "reference"];
+  const header = [
+    "workload",
+    "median",
+    "min–max",
+    "baseline (same run)",
+    "target",
+    "pass/miss",
+    "reference",
+  ];
   const rows = results.map((result) => [
     result.title,
     formatValue(result.median, result.unit),
     rangeText(result),
+    formatValue(result.baseline, result.unit),
     targetText(result.target, result.unit),
     result.status,
     result.reference,
@@ -337,9 +386,26 @@ function progress(message: string): void {
   console.error(message);
 }
 
-/** Run `workload` `runs` times (after its warm-up), emptying Redis before every run. */
-export async function runWorkload(workload: Workload, context: BenchContext): Promise<Result> {
-  const values: number[] = [];
+/** Values of one row across the runs. */
+interface Collected {
+  readonly values: number[];
+  readonly baselines: number[];
+}
+
+function collect(rows: Map<string, Collected>, key: string, value: number, baseline?: number) {
+  const row = rows.get(key) ?? { values: [], baselines: [] };
+  row.values.push(value);
+  if (baseline !== undefined) row.baselines.push(baseline);
+  rows.set(key, row);
+}
+
+/**
+ * Run `workload` `runs` times (after its warm-up), emptying Redis before every run: its row, then
+ * one row per {@link SubRow} key its runs returned.
+ */
+export async function runWorkload(workload: Workload, context: BenchContext): Promise<Result[]> {
+  const collected = new Map<string, Collected>();
+  const subRows = new Map<string, SubRow>();
   const errors: string[] = [];
   const notes = new Set<string>();
   let failed = false;
@@ -351,12 +417,20 @@ export async function runWorkload(workload: Workload, context: BenchContext): Pr
     for (let run = 1; run <= context.options.runs; run++) {
       await context.raw.flushAll();
       const sample = await workload.run(context);
-      values.push(sample.value);
+      collect(collected, "", sample.value, sample.baseline);
+      for (const row of sample.rows ?? []) {
+        subRows.set(row.key, row);
+        collect(collected, row.key, row.value, row.baseline);
+      }
       for (const error of sample.errors) errors.push(`run ${run}: ${error}`);
       for (const note of sample.notes ?? []) notes.add(note);
       progress(
         `  ${workload.name} run ${run}/${context.options.runs}: ${
           formatValue(sample.value, workload.unit)
+        }${
+          sample.baseline === undefined
+            ? ""
+            : ` (baseline ${formatValue(sample.baseline, workload.unit)})`
         }${sample.errors.length > 0 ? " — COUNTS WRONG" : ""}`,
       );
     }
@@ -364,21 +438,43 @@ export async function runWorkload(workload: Workload, context: BenchContext): Pr
     failed = true;
     errors.push(error instanceof Error ? (error.stack ?? error.message) : String(error));
   }
-  const medianValue = values.length > 0 ? median(values) : undefined;
-  return {
-    name: workload.name,
-    title: workload.title,
-    unit: workload.unit,
-    values,
-    median: medianValue,
-    min: values.length > 0 ? Math.min(...values) : undefined,
-    max: values.length > 0 ? Math.max(...values) : undefined,
-    target: workload.target,
-    status: failed ? "ERROR" : statusOf(medianValue, workload.target, errors.length > 0),
-    reference: workload.reference,
-    errors,
-    notes: [...notes],
+  const result = (
+    name: string,
+    row: Pick<Workload, "title" | "unit" | "target" | "reference">,
+    values: readonly number[],
+    baselines: readonly number[],
+    main: boolean,
+  ): Result => {
+    const medianValue = values.length > 0 ? median(values) : undefined;
+    return {
+      name,
+      title: row.title,
+      unit: row.unit,
+      values: [...values],
+      median: medianValue,
+      min: values.length > 0 ? Math.min(...values) : undefined,
+      max: values.length > 0 ? Math.max(...values) : undefined,
+      baseline: baselines.length > 0 ? median(baselines) : undefined,
+      target: row.target,
+      status: failed ? "ERROR" : statusOf(medianValue, row.target, main && errors.length > 0),
+      reference: row.reference,
+      errors: main ? errors : [],
+      notes: main ? [...notes] : [],
+    };
   };
+  const main = collected.get("") ?? { values: [], baselines: [] };
+  return [
+    result(workload.name, workload, main.values, main.baselines, true),
+    ...[...subRows.values()].map((row) =>
+      result(
+        `${workload.name}/${row.key}`,
+        { ...row, reference: row.reference ?? "—" },
+        collected.get(row.key)!.values,
+        collected.get(row.key)!.baselines,
+        false,
+      )
+    ),
+  ];
 }
 
 /**
@@ -415,7 +511,7 @@ export async function benchMain(
     );
     for (const workload of selected) {
       progress(`${workload.name}: ${workload.title}`);
-      results.push(await runWorkload(workload, context));
+      results.push(...await runWorkload(workload, context));
     }
   } finally {
     await redis.stop();

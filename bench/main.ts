@@ -3,7 +3,7 @@
  * a table of workload | median | min–max | target | pass/miss | reference. Exits non-zero only
  * when counts were wrong (or a workload could not run); a missed target is printed, not failed.
  *
- * Usage: deno task bench [--runs N] [--quick] [--json] [--only NAME[,NAME...]]
+ * Usage: deno task bench [--runs N] [--quick] [--json] [--only NAME[,NAME...]] [--events N]
  * @module
  */
 import { benchMain, type Workload } from "./_util.ts";
@@ -18,6 +18,7 @@ import { workloads as stdin } from "./stdin.ts";
 import { workloads as cluster } from "./cluster.ts";
 import { workloads as idle } from "./idle.ts";
 import { workloads as periods } from "./periods.ts";
+import { workloads as layouts } from "./layouts.ts";
 
 /** Every workload, in table order. */
 export const workloads: Workload[] = [
@@ -32,6 +33,7 @@ export const workloads: Workload[] = [
   ...cluster,
   ...idle,
   ...periods,
+  ...layouts,
 ];
 
 if (import.meta.main) await benchMain(workloads);

@@ -61,13 +61,14 @@ function evalWith(raw: RawClient): PeriodsRedis {
   };
 }
 
-async function redisNow(raw: RawClient): Promise<number> {
+/** Redis's clock (UNIX seconds). */
+export async function redisNow(raw: RawClient): Promise<number> {
   const [seconds] = await raw.sendCommand(["TIME"]) as string[];
   return Number(seconds);
 }
 
 /** The other client: a PING every 5 ms from its own process. */
-async function startPinger(port: number) {
+export async function startPinger(port: number) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", `${ROOT}bench/_pinger.ts`, String(port)],
     stdin: "piped",
@@ -78,15 +79,22 @@ async function startPinger(port: number) {
   const output = lines(child.stdout);
   const first = await output.next();
   if (first.value !== "ready") throw new Error(`pinger did not start: ${first.value}`);
-  return {
-    /** Stop it; the longest wait for a PONG (ms). */
+  const pinger = {
+    /** Replies that were not PONG, and the first of them (after {@link stop}). */
+    errors: 0,
+    firstError: undefined as string | undefined,
+    /** Stop it; the longest wait for a reply (ms). */
     async stop(): Promise<number> {
       await child.stdin.close();
       const last = await output.next();
       await child.status;
-      return JSON.parse(String(last.value)).maxMs;
+      const report = JSON.parse(String(last.value));
+      pinger.errors = report.errors;
+      pinger.firstError = report.firstError;
+      return report.maxMs;
     },
   };
+  return pinger;
 }
 
 /** Fill hash `key` with fields `e<from>` … `e<to − 1>` (value = index), in chunks. */
@@ -113,7 +121,7 @@ async function waitEmpty(raw: RawClient, what: string, timeoutMs: number): Promi
  * starts with `prefix` (`expire` for `expire-cycle`/`expire-del`, `command` for slow commands):
  * the time Redis itself was busy, which the machine's load does not inflate as much as the PING.
  */
-async function monitored(raw: RawClient, prefix: string): Promise<number> {
+export async function monitored(raw: RawClient, prefix: string): Promise<number> {
   const latest = await raw.sendCommand(["LATENCY", "LATEST"]) as unknown[][];
   let max = 0;
   for (const [event, , , worst] of latest) {
