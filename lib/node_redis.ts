@@ -15,8 +15,9 @@ import {
   createCluster,
   createSentinel,
   ErrorReply,
+  RESP_TYPES,
   // deno-lint-ignore no-import-prefix
-} from "npm:@redis/client@^5";
+} from "npm:@redis/client@^6";
 import { isIP } from "node:net";
 import type { RedisConfig, SentinelConfig } from "./redis_config.ts";
 import {
@@ -40,7 +41,19 @@ import { rediscoverSlots } from "./_cluster_slots.ts";
  */
 type NodeClient =
   & Omit<Connection, "isReady" | "explain" | "replyEndsOutage">
-  & { readonly isReady?: boolean };
+  & { readonly isReady?: boolean; withTypeMapping(mapping: unknown): NodeClient };
+
+/**
+ * node-redis 6 (unlike 5) builds a hash reply as a plain object, where a field named "__proto__"
+ * sets the prototype instead of becoming a field; fields are event IDs (user data). So HGETALL's
+ * reply comes as its flat list, and becomes a prototype-less field map here.
+ */
+function fieldMap(tuples: unknown): Record<string, string> {
+  const list = tuples as string[];
+  const map: Record<string, string> = Object.create(null);
+  for (let i = 0; i + 1 < list.length; i += 2) map[list[i]] = list[i + 1];
+  return map;
+}
 
 /** node-redis's errors as ecl's: an error reply, or a command that was not sent. */
 function translate(error: unknown): unknown {
@@ -109,6 +122,8 @@ export function nodeRedisConnection(
     ) as unknown as NodeClient;
     explain = sentinelErrors(options.reconnect);
   }
+  /** The same client, with hash replies as flat lists (see {@link fieldMap}). */
+  const flat = client.withTypeMapping({ [RESP_TYPES.MAP]: Array });
   const failed = (error: unknown): never => {
     const translated = translate(error);
     if (!(translated instanceof ReplyError)) onNodeFailure();
@@ -127,7 +142,7 @@ export function nodeRedisConnection(
     evalSha: (sha, options) => client.evalSha(sha, options).catch(failed),
     eval: (script, options) => client.eval(script, options).catch(failed),
     mGet: (keys) => client.mGet(keys).catch(failed),
-    hGetAll: (key) => client.hGetAll(key).catch(failed),
+    hGetAll: (key) => flat.hGetAll(key).then(fieldMap, failed),
     scan: (cursor, options) => client.scan(cursor, options).catch(failed),
     close: () => client.close(),
     destroy: () => client.destroy(),
