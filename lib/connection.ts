@@ -1,9 +1,8 @@
 /**
  * The connection the store's commands are written against, and the one place that picks the client
  * behind it. In Deno, ecl's small RESP client (`resp.ts`) for a plain server (TCP, or TLS with
- * verification): node-redis 5 under Deno's Node compatibility can lose track of its replies when
- * the server closes the connection just as a command is handed over (see {@link openConnection}).
- * Else node-redis (`node_redis.ts`): Sentinel, Cluster, TLS without verification, and Node (the
+ * verification): it loads faster than node-redis, and it first fixed a lost reply under Deno
+ * (see {@link openConnection}). Else node-redis (`node_redis.ts`): Sentinel, Cluster, TLS without verification, and Node (the
  * npm build, which never loads `resp.ts`). Each is loaded on first use. Both report errors with the
  * classes below, so the store handles them once. The TLS files of `redis.tls` are read here, for
  * either client.
@@ -111,14 +110,12 @@ export function setConnectionFactory(factory: ConnectionFactory | undefined): vo
 
 /**
  * The connection for a store. A plain server (one host, TCP or TLS with verification) in Deno:
- * ecl's RESP client. node-redis 5.12 under Deno can be handed a command between its socket's
- * `end` and `close` (a peer that closes the connection, e.g. a Redis restart) and write it to the
- * destroyed socket after it already failed the commands waiting for a reply; the command then
- * waits for a reply forever and every later command gets the reply of the one before (under Node
- * the same steps are answered; @redis/client 6 no longer writes to a socket it gave up,
- * redis/node-redis#3209). Else node-redis: Sentinel and Cluster need it, Deno's TLS
- * cannot skip verification for one connection (node-redis can), and under Node it is the only
- * client. Known limit: those clients under Deno keep the race of node-redis 5.
+ * ecl's RESP client (node-redis 5.12 under Deno could be handed a command between its socket's
+ * `end` and `close`, on a peer that closes the connection, and write it to the destroyed socket:
+ * the command waited for ever and later replies went one command late; @redis/client 6, which ecl
+ * uses, no longer writes to a socket it gave up, redis/node-redis#3209; tests/peer_close_test.ts
+ * covers both clients). Else node-redis: Sentinel and Cluster need it, Deno's TLS cannot skip
+ * verification for one connection (node-redis can), and under Node it is the only client.
  * @throws {ConfigError} when a TLS file cannot be read
  */
 export function openConnection(config: RedisConfig, options: ConnectionOptions): Connection {

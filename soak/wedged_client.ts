@@ -3,13 +3,15 @@
  * Redis client (node-redis 5) is handed between its socket's `end` and `close` (here: from a
  * setImmediate callback scheduled at `finish`, as a direct-mode flush is) is never answered, and
  * every later command of that client hangs too, although it reconnected and `isReady` is true.
- * Under Node 20 the same steps answer both.
+ * Under Node 20 the same steps answer both, and so does node-redis 6 under Deno (ecl's version,
+ * redis/node-redis#3209): this repro pins 5.12.1.
  *
  * `deno run -A soak/wedged_client.ts` prints both outcomes and exits 1 while the bug is there.
  * @module
  */
 import { EventEmitter } from "node:events";
-import { createClient } from "@redis/client";
+// deno-lint-ignore no-import-prefix
+import { createClient } from "npm:@redis/client@5.12.1";
 import { LossyProxy } from "../tests/_proxy.ts";
 import { RedisServer } from "../tests/_redis.ts";
 

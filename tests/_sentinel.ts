@@ -173,7 +173,7 @@ export async function startSentinel(options: SentinelOptions = {}) {
           "SENTINEL",
           "REPLICAS",
           MASTER_NAME,
-        ]) as string[][];
+        ]) as (string[] | Record<string, string>)[];
         for (const replica of replicas) {
           const info = await (await clientOf(replica)).sendCommand([
             "INFO",
@@ -286,8 +286,12 @@ export async function startSentinel(options: SentinelOptions = {}) {
 /** A started {@link startSentinel} setup. */
 export type SentinelSetup = Awaited<ReturnType<typeof startSentinel>>;
 
-/** `[name, value, name, value, …]` (a SENTINEL reply) as an object. */
-function fieldsOf(fields: string[]): Record<string, string> {
+/**
+ * `[name, value, name, value, …]` (a SENTINEL reply) as an object; node-redis 6 may hand it over as
+ * an object already.
+ */
+function fieldsOf(fields: string[] | Record<string, string>): Record<string, string> {
+  if (!Array.isArray(fields)) return fields;
   const result: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) result[fields[i]] = fields[i + 1];
   return result;

@@ -3,7 +3,8 @@
  * logger hands a flush to its client: every count arrives exactly once, and the logger's next
  * flush and its close() finish. The hand-over points cover the turn of the drop, the ones after it
  * and the reconnection; one of them, under Deno, is the one that wedged node-redis 5 for good (see
- * `openConnection` in lib/connection.ts): the second test shows that this test can fail.
+ * `openConnection` in lib/connection.ts). The first test runs the library's own client (ecl's RESP
+ * client in Deno), the second node-redis, which Sentinel, Cluster and unverified TLS use.
  */
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
@@ -118,18 +119,17 @@ Deno.test({
 });
 
 Deno.test({
-  name: "node-redis 5 under Deno: a flush handed over between the socket's end and close hangs",
-  ignore: !("Deno" in globalThis),
+  name:
+    "node-redis (Sentinel, Cluster, unverified TLS) answers a flush handed over as Redis closes",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: () =>
     withRedis(async (server) => {
+      // The same hand-overs through node-redis: 5.12 under Deno hung at the one after `finish`
+      // (redis/node-redis#3209); 6 answers each flush, and each count is written exactly once.
       setConnectionFactory(nodeRedisConnection);
       try {
-        await assert.rejects(
-          dropWhileFlushing(await server.client(), server.port, true),
-          /^WaitTimeoutError: no (answer to the flush|close\(\))/,
-        );
+        await dropWhileFlushing(await server.client(), server.port, true);
       } finally {
         setConnectionFactory(undefined);
       }

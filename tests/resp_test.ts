@@ -10,7 +10,7 @@ import { RedisError } from "../lib/errors.ts";
 import { MASTER_LEASE_KEY } from "../lib/keys.ts";
 import { parseRedis, type RedisSpec } from "../lib/redis_config.ts";
 import { nodeRedisConnection } from "../lib/node_redis.ts";
-import { encodeCommand, ReplyReader } from "../lib/resp.ts";
+import { encodeCommand, ReplyReader, respConnection } from "../lib/resp.ts";
 import { FlushStatus } from "../lib/scripts.ts";
 import { Store } from "../lib/store.ts";
 import { LossyProxy } from "./_proxy.ts";
@@ -155,6 +155,31 @@ Deno.test("the store's commands give the same results over the RESP client as ov
       });
     } finally {
       await node.close();
+    }
+  }));
+
+Deno.test("HGETALL gives a prototype-less field map over both clients, whatever the field names", () =>
+  withRedis(async (server) => {
+    // Hash fields are event IDs (user data); node-redis 6 builds a plain object by itself.
+    const fields = ["__proto__", "constructor", "toString", "hasOwnProperty", "a"];
+    const raw = await server.client();
+    await raw.hSet("h", fields.map((field, i): [string, string] => [field, String(i)]));
+    const options = { reconnect: false, offlineQueue: false };
+    for (const make of [nodeRedisConnection, respConnection]) {
+      const connection = make(parseRedis(server.spec), options, undefined);
+      try {
+        await connection.connect();
+        const map = await connection.hGetAll("h");
+        assert.equal(Object.getPrototypeOf(map), null, make.name);
+        assert.deepEqual(
+          Object.entries(map).sort(),
+          fields.map((field, i) => [field, String(i)]).sort(),
+          make.name,
+        );
+        assert.deepEqual(Object.keys(await connection.hGetAll("none")), [], make.name);
+      } finally {
+        await connection.close();
+      }
     }
   }));
 

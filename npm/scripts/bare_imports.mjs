@@ -1,5 +1,5 @@
 // After `tsc`: the source imports its npm dependencies with full specifiers
-// ("npm:@redis/client@^5"), which Deno resolves without an import map; Node resolves the bare
+// ("npm:@redis/client@^6"), which Deno resolves without an import map; Node resolves the bare
 // package names of package.json's dependencies. Rewrites every `npm:` specifier in dist/ (.js and
 // .d.ts) to the bare name, and fails when one names a package that is not a dependency.
 import { readdir, readFile, writeFile } from "node:fs/promises";
