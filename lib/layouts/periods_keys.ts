@@ -85,19 +85,17 @@ export function batchWriterKey(group: string, interval: string, writer: string):
  * this runs once per event of every write.
  */
 export function fnv1a32(text: string): number {
+  // No helper closure: a captured `hash` would live in a heap context, not a register.
   let hash = 0x811c9dc5;
-  const byte = (value: number) => {
-    hash = Math.imul(hash ^ value, 0x01000193);
-  };
   for (let i = 0; i < text.length; i++) {
     let code = text.charCodeAt(i);
     if (code < 0x80) {
-      hash = Math.imul(hash ^ code, 0x01000193);
+      hash = Math.imul(hash ^ code, FNV_PRIME);
       continue;
     }
     if (code < 0x800) {
-      byte(0xc0 | (code >> 6));
-      byte(0x80 | (code & 0x3f));
+      hash = Math.imul(hash ^ (0xc0 | (code >> 6)), FNV_PRIME);
+      hash = Math.imul(hash ^ (0x80 | (code & 0x3f)), FNV_PRIME);
       continue;
     }
     if (code >= 0xd800 && code <= 0xdfff) {
@@ -105,20 +103,22 @@ export function fnv1a32(text: string): number {
       if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
         code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
         i++;
-        byte(0xf0 | (code >> 18));
-        byte(0x80 | ((code >> 12) & 0x3f));
-        byte(0x80 | ((code >> 6) & 0x3f));
-        byte(0x80 | (code & 0x3f));
+        hash = Math.imul(hash ^ (0xf0 | (code >> 18)), FNV_PRIME);
+        hash = Math.imul(hash ^ (0x80 | ((code >> 12) & 0x3f)), FNV_PRIME);
+        hash = Math.imul(hash ^ (0x80 | ((code >> 6) & 0x3f)), FNV_PRIME);
+        hash = Math.imul(hash ^ (0x80 | (code & 0x3f)), FNV_PRIME);
         continue;
       }
       code = 0xfffd;
     }
-    byte(0xe0 | (code >> 12));
-    byte(0x80 | ((code >> 6) & 0x3f));
-    byte(0x80 | (code & 0x3f));
+    hash = Math.imul(hash ^ (0xe0 | (code >> 12)), FNV_PRIME);
+    hash = Math.imul(hash ^ (0x80 | ((code >> 6) & 0x3f)), FNV_PRIME);
+    hash = Math.imul(hash ^ (0x80 | (code & 0x3f)), FNV_PRIME);
   }
   return hash >>> 0;
 }
+
+const FNV_PRIME = 0x01000193;
 
 /**
  * Shard (0 ≤ shard < `shards`) of an event ID: FNV-1a of its UTF-8 bytes, folded so that the high

@@ -15,7 +15,7 @@ import {
   FIELDS_PER_SHARD,
   keptUntil,
   periodKey,
-  splitByShard,
+  shardOf,
   totalsKey,
   WRITER_TTL_MS,
   writerKey,
@@ -333,8 +333,32 @@ export interface PeriodsWriteResult {
  * with the writer key of its shard), else one for every shard (with one writer key).
  */
 export function planWrite(batch: PeriodBatch, perShard: boolean): ScriptCall[] {
-  const parts = [...splitByShard(batch.counts, batch.shards)].sort(([a], [b]) => a - b);
-  const groups = perShard ? parts.map((part) => [part]) : parts.length > 0 ? [parts] : [];
+  // Events grouped by shard (shards ascending, each in the order of `counts`) by a counting sort
+  // over one shard index per event: no Map per shard, one hash per event.
+  const size = batch.counts.size;
+  const events = new Array<string>(size);
+  const values = new Array<number>(size);
+  const shardAt = new Uint16Array(size);
+  const perShardSize = new Uint32Array(batch.shards);
+  let i = 0;
+  for (const [event, count] of batch.counts) {
+    const shard = shardOf(event, batch.shards);
+    events[i] = event;
+    values[i] = count;
+    shardAt[i++] = shard;
+    perShardSize[shard]++;
+  }
+  const used: number[] = [];
+  const next = new Uint32Array(batch.shards);
+  let offset = 0;
+  for (let shard = 0; shard < batch.shards; shard++) {
+    if (perShardSize[shard] === 0) continue;
+    used.push(shard);
+    next[shard] = offset;
+    offset += perShardSize[shard];
+  }
+  const order = new Uint32Array(size);
+  for (let j = 0; j < size; j++) order[next[shardAt[j]]++] = j;
   const head: string[] = [];
   head[WriteArg.start - 1] = String(batch.start);
   head[WriteArg.graceSeconds - 1] = String(batch.graceSeconds);
@@ -345,41 +369,44 @@ export function planWrite(batch: PeriodBatch, perShard: boolean): ScriptCall[] {
   head[WriteArg.writerTtlMs - 1] = String(WRITER_TTL_MS);
   head[WriteArg.resendDeadlineMs - 1] = String(batch.resendDeadlineMs ?? 0);
   head[WriteArg.totals - 1] = batch.totals === true ? "1" : "0";
-  return groups.map((shards) => {
-    const keys = shards.map(([shard]) =>
-      periodKey(batch.group, batch.interval, batch.start, shard)
-    );
-    const retired = keptUntil(0, batch.intervalSeconds, batch.history);
-    for (const [shard] of shards) {
-      keys.push(periodKey(batch.group, batch.interval, batch.start - retired, shard));
+  const retired = batch.start - keptUntil(0, batch.intervalSeconds, batch.history);
+  // Now next[shard] ends the events of `shard` in `order`: they are its perShardSize[shard] before.
+  const call = (shards: readonly number[]): ScriptCall => {
+    const keys: string[] = [];
+    for (const shard of shards) {
+      keys.push(periodKey(batch.group, batch.interval, batch.start, shard));
     }
+    for (const shard of shards) keys.push(periodKey(batch.group, batch.interval, retired, shard));
     if (perShard) {
-      for (const [shard] of shards) {
+      for (const shard of shards) {
         keys.push(writerKey(batch.group, batch.interval, shard, batch.writer));
       }
     } else {
       keys.push(batchWriterKey(batch.group, batch.interval, batch.writer));
     }
     if (batch.totals === true) {
-      for (const [shard] of shards) keys.push(totalsKey(batch.group, batch.interval, shard));
+      for (const shard of shards) keys.push(totalsKey(batch.group, batch.interval, shard));
     }
-    const args = [...head];
+    const args = head.slice();
     args[WriteArg.shards - 1] = String(shards.length);
-    for (const [shard, counts] of shards) {
+    for (const shard of shards) {
       args.push(
         String(expireAt(batch.start, batch.intervalSeconds, batch.history, shard)),
-        String(counts.size),
+        String(perShardSize[shard]),
       );
     }
     let total = 0;
-    for (const [, counts] of shards) {
-      for (const [event, count] of counts) {
-        args.push(event, String(count));
-        total += count;
+    for (const shard of shards) {
+      for (let k = next[shard] - perShardSize[shard]; k < next[shard]; k++) {
+        const j = order[k];
+        args.push(events[j], String(values[j]));
+        total += values[j];
       }
     }
     return { keys, args, total };
-  });
+  };
+  if (perShard) return used.map((shard) => call([shard]));
+  return used.length > 0 ? [call(used)] : [];
 }
 
 function isRefused(status: PeriodsWriteStatus): boolean {
