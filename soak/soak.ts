@@ -13,6 +13,7 @@
  */
 import { LossyProxy } from "../tests/_proxy.ts";
 import { RedisServer } from "../tests/_redis.ts";
+import { mulberry32 } from "../tests/_random.ts";
 import { sleep } from "../tests/_wait.ts";
 import { Child, within } from "./_child.ts";
 
@@ -112,16 +113,7 @@ const GROUPS = { direct: "soak_direct", cached: "soak_cached" } as const;
 const OUTAGE_SLACK_MS = 4000;
 
 /** A seeded PRNG (mulberry32): the same seed gives the same fault schedule. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const random: (seed: number) => () => number = mulberry32;
 
 interface Incarnation {
   mode: "direct" | "cached";

@@ -18,6 +18,7 @@ import { REDIS_URL_ENV } from "../lib/redis_config.ts";
 import { ConfigError } from "../lib/errors.ts";
 import { runCli } from "./_process.ts";
 import { freePort } from "./_redis.ts";
+import { mulberry32 } from "./_random.ts";
 
 const DEFAULT_SEED = 0x0ec1f022;
 const SEED = Number(Deno.env.get("ECL_FUZZ_SEED") ?? DEFAULT_SEED) >>> 0;
@@ -29,18 +30,6 @@ const CLI_CONCURRENCY = 4;
 const MAX_LOAD_MS = 2000;
 
 const EXAMPLE = await Deno.readTextFile(new URL("../example_config.yml", import.meta.url));
-
-/** mulberry32: a tiny seeded PRNG, so that every failure can be reproduced from its seed. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Random {
   readonly #next: () => number;
