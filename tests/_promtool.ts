@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import parsePrometheus from "parse-prometheus-text-format";
+import { within } from "./_wait.ts";
 
 /**
  * Parse with the npm parser: every line must parse, every family have HELP and TYPE gauge (a
@@ -42,7 +43,7 @@ export async function assertValidExposition(text: string): Promise<void> {
   }
   const writer = child.stdin.getWriter();
   await writer.write(new TextEncoder().encode(text));
-  await writer.close();
+  await within("end of writer.close()", writer.close());
   const output = await child.output();
   const decoder = new TextDecoder();
   const said = (decoder.decode(output.stdout) + decoder.decode(output.stderr)).trim();

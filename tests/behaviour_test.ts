@@ -16,7 +16,7 @@ import { EventCountLogger, RedisError } from "../mod.ts";
 import { runCli, spawnScript, writeConfig } from "./_process.ts";
 import { LossyProxy } from "./_proxy.ts";
 import { RedisServer, withRedis } from "./_redis.ts";
-import { sleep, waitFor } from "./_wait.ts";
+import { sleep, waitFor, within } from "./_wait.ts";
 
 const LAYOUTS = ["python", "periods"] as const;
 type LayoutName = typeof LAYOUTS[number];
@@ -52,15 +52,21 @@ for (const layout of LAYOUTS) {
         group.log("a", 3);
         group.log("x");
         group.log("x");
-        await group.flush();
+        await within("end of group.flush()", group.flush());
         for (const interval of ["1h", "5m"]) {
-          assert.deepEqual(await group.getCounts(interval, { current: true }), {
-            a: 3,
-            b: 0,
-            x: 2,
-          });
+          assert.deepEqual(
+            await within("end of group.getCounts()", group.getCounts(interval, { current: true })),
+            {
+              a: 3,
+              b: 0,
+              x: 2,
+            },
+          );
           // Nothing finished yet: the predeclared events read as 0.
-          assert.deepEqual(await group.getCounts(interval), { a: 0, b: 0 });
+          assert.deepEqual(await within("end of group.getCounts()", group.getCounts(interval)), {
+            a: 0,
+            b: 0,
+          });
         }
         assert.equal(await group.getCurrentCount("x", "1h"), 2);
         const config = await writeConfig(
@@ -85,7 +91,7 @@ for (const layout of LAYOUTS) {
           await Deno.remove(config);
         }
       } finally {
-        await ecl.close();
+        await within("end of ecl.close()", ecl.close());
       }
     }));
 
@@ -99,7 +105,10 @@ for (const layout of LAYOUTS) {
       try {
         for (let i = 0; i < 4; i++) group.log("a");
         await sleep(50);
-        assert.deepEqual(await group.getCounts("1h", { current: true }), { a: 0 });
+        assert.deepEqual(
+          await within("end of group.getCounts()", group.getCounts("1h", { current: true })),
+          { a: 0 },
+        );
         group.log("a");
         await waitFor(
           "the 5 cached counts in Redis",
@@ -107,7 +116,7 @@ for (const layout of LAYOUTS) {
           { timeoutMs: 10_000 },
         );
       } finally {
-        await ecl.close();
+        await within("end of ecl.close()", ecl.close());
       }
     }));
 
@@ -122,8 +131,11 @@ for (const layout of LAYOUTS) {
       await raw.set("x", "keep");
       try {
         HOSTILE.forEach((id, i) => group.log(id, i + 1));
-        await group.flush();
-        const counts = await group.getCounts("1h", { current: true });
+        await within("end of group.flush()", group.flush());
+        const counts = await within(
+          "end of group.getCounts()",
+          group.getCounts("1h", { current: true }),
+        );
         assert.deepEqual(counts, Object.fromEntries(HOSTILE.map((id, i) => [id, i + 1])));
         assert.equal(await raw.get("x"), "keep");
         const keys = (await raw.keys("*")).filter((key) => key !== "x");
@@ -134,7 +146,7 @@ for (const layout of LAYOUTS) {
           assert.equal(keys.length, 2, keys.join(", "));
         }
       } finally {
-        await ecl.close();
+        await within("end of ecl.close()", ecl.close());
       }
     }));
 
@@ -151,24 +163,30 @@ for (const layout of LAYOUTS) {
       const raw = await server.client();
       // Load the script first, so that the command whose reply is lost is the one that counts.
       await raw.scriptLoad(layout === "python" ? FLUSH_SCRIPT : WRITE_SCRIPT.source);
-      await ecl.ready();
+      await within("end of ecl.ready()", ecl.ready());
       proxy.dropReplyTo("EVALSHA");
       group.log("a", 7);
       await assert.rejects(
-        group.flush(),
+        within("end of group.flush()", group.flush()),
         (error: unknown) => error instanceof RedisError && error.outcomeUnknown,
       );
       assert.equal(proxy.dropped, 1);
       assert.equal(group.pendingSize, 1);
-      await group.flush();
+      await within("end of group.flush()", group.flush());
       assert.equal(group.pendingSize, 0);
-      assert.deepEqual(await group.getCounts("1h", { current: true }), { a: 7 });
+      assert.deepEqual(
+        await within("end of group.getCounts()", group.getCounts("1h", { current: true })),
+        { a: 7 },
+      );
       group.log("a", 1);
-      await group.flush();
-      assert.deepEqual(await group.getCounts("1h", { current: true }), { a: 8 });
+      await within("end of group.flush()", group.flush());
+      assert.deepEqual(
+        await within("end of group.getCounts()", group.getCounts("1h", { current: true })),
+        { a: 8 },
+      );
     } finally {
-      await ecl.close();
-      await proxy.close();
+      await within("end of ecl.close()", ecl.close());
+      await within("end of proxy.close()", proxy.close());
       await server.stop();
     }
   });
@@ -184,15 +202,18 @@ for (const layout of LAYOUTS) {
     const group = ecl.getGroup("g")!;
     try {
       group.log("a", 10);
-      await group.flush();
+      await within("end of group.flush()", group.flush());
       await server.kill();
       for (let i = 0; i < 100; i++) group.log(i % 2 === 0 ? "a" : "d");
       await sleep(300);
       await server.restart();
-      await group.flush();
-      assert.deepEqual(await group.getCounts("1h", { current: true }), { a: 60, d: 50 });
+      await within("end of group.flush()", group.flush());
+      assert.deepEqual(
+        await within("end of group.getCounts()", group.getCounts("1h", { current: true })),
+        { a: 60, d: 50 },
+      );
     } finally {
-      await ecl.close();
+      await within("end of ecl.close()", ecl.close());
       await server.stop();
     }
   });
@@ -211,18 +232,21 @@ for (const layout of LAYOUTS) {
       const lines = worker.stdout.pipeThrough(new TextDecoderStream()).getReader();
       assert.equal((await lines.read()).value, "ready\n");
       const group = reader.getGroup("cached")!;
-      assert.deepEqual(await group.getCounts("1h", { current: true }), {});
+      assert.deepEqual(
+        await within("end of group.getCounts()", group.getCounts("1h", { current: true })),
+        {},
+      );
       worker.kill("SIGTERM");
       const status = await worker.status;
       await lines.cancel();
       await worker.stderr.cancel();
       assert.equal(status.signal, "SIGTERM");
       assert.deepEqual(
-        await group.getCounts("1h", { current: true }),
+        await within("end of group.getCounts()", group.getCounts("1h", { current: true })),
         Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`e${i}`, 10_000])),
       );
     } finally {
-      await reader.close();
+      await within("end of reader.close()", reader.close());
       await Deno.remove(config);
       await server.stop();
     }
@@ -251,11 +275,14 @@ for (const layout of LAYOUTS) {
       });
       try {
         late.log("a", 3);
-        await late.flush();
+        await within("end of late.flush()", late.flush());
         late.log("a", 4);
-        await late.flush();
-        assert.deepEqual(await late.getCounts("2s", { current: true }), { a: 0 });
-        assert.deepEqual(await late.getCounts("2s"), { a: 0 });
+        await within("end of late.flush()", late.flush());
+        assert.deepEqual(
+          await within("end of late.getCounts()", late.getCounts("2s", { current: true })),
+          { a: 0 },
+        );
+        assert.deepEqual(await within("end of late.getCounts()", late.getCounts("2s")), { a: 0 });
         if (layout === "python") {
           assert.equal(warnings.length, 2, warnings.join("\n"));
           assert.match(warnings[0], /^Discarded 3 counts of group "g", interval 2s/);
@@ -269,8 +296,8 @@ for (const layout of LAYOUTS) {
           assert.equal(late.outOfWindowCounts, 7);
         }
       } finally {
-        await late.close();
-        await store.close();
+        await within("end of late.close()", late.close());
+        await within("end of store.close()", store.close());
       }
     }));
 }
@@ -290,14 +317,17 @@ Deno.test("[periods] a writer whose clock runs ahead beyond the grace is refused
     });
     try {
       ahead.log("a", 5);
-      await ahead.flush();
+      await within("end of ahead.flush()", ahead.flush());
       assert.equal(ahead.outOfWindowCounts, 5);
       assert.equal(warnings.length, 1, warnings.join("\n"));
       assert.match(warnings[0], /^Cannot write 5 counts .*starts later than Redis's clock allows/);
-      assert.deepEqual(await ahead.getCounts("10s", { current: true }), { a: 0 });
+      assert.deepEqual(
+        await within("end of ahead.getCounts()", ahead.getCounts("10s", { current: true })),
+        { a: 0 },
+      );
     } finally {
-      await ahead.close();
-      await store.close();
+      await within("end of ahead.close()", ahead.close());
+      await within("end of store.close()", store.close());
     }
   }));
 
@@ -325,7 +355,7 @@ Deno.test("[periods] getHistory() and ecl read --history: the last N finished pe
         const before = Math.floor(Date.now() / 2000) * 2;
         group.log("a", 2);
         group.log('=cmd,"x"', 1);
-        await group.flush();
+        await within("end of group.flush()", group.flush());
         period = Math.floor(Date.now() / 2000) * 2;
         if (period === before) break;
         await sleep(100); // Logged across a boundary: try again in one period.
@@ -334,7 +364,7 @@ Deno.test("[periods] getHistory() and ecl read --history: the last N finished pe
         const [newest] = await group.getHistory("2s", 1);
         return newest.start >= period;
       }, { timeoutMs: 10_000 });
-      const history = await group.getHistory("2s", 5);
+      const history = await within("end of group.getHistory()", group.getHistory("2s", 5));
       assert.equal(history.length, 5);
       for (let i = 1; i < history.length; i++) {
         assert.equal(history[i].start - history[i - 1].start, 2);
@@ -373,7 +403,7 @@ Deno.test("[periods] getHistory() and ecl read --history: the last N finished pe
       const bad = await runCli(["read", config, "-g", "h", "--history", "0"]);
       assert.equal(bad.code, 2);
     } finally {
-      await ecl.close();
+      await within("end of ecl.close()", ecl.close());
       await Deno.remove(config);
     }
   }));

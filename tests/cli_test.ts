@@ -5,6 +5,7 @@ import { VERSION } from "../lib/version.ts";
 import { PERMISSIONS } from "../scripts/_permissions.ts";
 import { finish, runCli, spawn, startScript, writeConfig } from "./_process.ts";
 import { freePort, type RedisServer, withRedis } from "./_redis.ts";
+import { within } from "./_wait.ts";
 
 /** Start of the current 5-minute period: counters that a master rotated on time. */
 const B = Math.floor(Date.now() / 300_000) * 300;
@@ -299,7 +300,7 @@ Deno.test("ecl log --stdin logs every good line, rejects bad ones by line number
     }).spawn();
     const writer = child.stdin.getWriter();
     await writer.write(new TextEncoder().encode(input));
-    await writer.close();
+    await within("end of writer.close()", writer.close());
     const result = await child.output();
     const stderr = new TextDecoder().decode(result.stderr);
     assert.equal(result.code, 1, stderr);

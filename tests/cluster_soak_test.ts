@@ -71,7 +71,7 @@ Deno.test(`Redis Cluster soak: ${FAILOVERS} master failovers while loggers write
   } finally {
     writing = false;
     await writer.catch(() => {});
-    await ecl.close({ timeoutMs: 2000 });
+    await within("end of ecl.close()", ecl.close({ timeoutMs: 2000 }));
     await cluster.stop();
   }
 });

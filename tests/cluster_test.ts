@@ -10,7 +10,7 @@ import { EventCountLogger } from "../mod.ts";
 import { runCli, runScript, writeConfig } from "./_process.ts";
 import { startCluster } from "./_cluster.ts";
 import type { RedisServer } from "./_redis.ts";
-import { waitFor } from "./_wait.ts";
+import { waitFor, within } from "./_wait.ts";
 
 const GROUPS = ["g1", "g2", "g3", "g4", "g5", "g6"];
 
@@ -42,7 +42,7 @@ Deno.test("Redis Cluster: log and read periods groups sharded across three maste
       const group = ecl.getGroup(name)!;
       for (let i = 0; i < 1000; i++) group.log(i % 2 === 0 ? "a" : `dyn:${i % 50}`);
     }
-    await ecl.flush();
+    await within("end of ecl.flush()", ecl.flush());
     for (const name of GROUPS) {
       const counts = await ecl.getGroup(name)!.getCounts("1h", { current: true });
       assert.equal(counts.a, 500);
@@ -58,7 +58,7 @@ Deno.test("Redis Cluster: log and read periods groups sharded across three maste
     // No python-layout keys anywhere.
     assert.deepEqual((await keysOnMasters(cluster.nodes, "*:cur:*")).flat(), []);
   } finally {
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
     await cluster.stop();
   }
 });
@@ -115,7 +115,7 @@ Deno.test("Redis Cluster: counts logged while a master fails over to its replica
   const group = ecl.getGroup("g")!;
   try {
     for (let i = 0; i < 5000; i++) group.log("a");
-    await group.flush();
+    await within("end of group.flush()", group.flush());
     // The master of shard 0 of g:1h.
     let owner: RedisServer | undefined;
     for (const node of await cluster.masters()) {
@@ -144,7 +144,7 @@ Deno.test("Redis Cluster: counts logged while a master fails over to its replica
     }, { timeoutMs: 20_000, everyMs: 200 });
     assert.deepEqual(counts, { a: 10000 });
   } finally {
-    await ecl.close({ timeoutMs: 2000 });
+    await within("end of ecl.close()", ecl.close({ timeoutMs: 2000 }));
     await cluster.stop();
   }
 });

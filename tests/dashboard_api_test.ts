@@ -22,7 +22,7 @@ import { periodKey } from "../lib/layouts/periods_keys.ts";
 import type { SlotCounts } from "../lib/reader.ts";
 import { Store } from "../lib/store.ts";
 import { writeConfig } from "./_process.ts";
-import { waitFor } from "./_wait.ts";
+import { waitFor, within } from "./_wait.ts";
 import { freePort, type RedisServer, withRedis } from "./_redis.ts";
 
 const HOSTILE = [`<img src=x onerror=alert(1)>`, `"><script>alert(2)</script>`, `a&b'c`];
@@ -55,7 +55,7 @@ async function withApp(
   try {
     await body(createApp(config, store, { history: ring.source, ring }), ring);
   } finally {
-    await store.close(true);
+    await within("end of store.close()", store.close(true));
     await Deno.remove(file);
   }
 }
@@ -498,7 +498,7 @@ Deno.test("recorder: reads each finished period after its boundary, without any 
       ]);
     } finally {
       stop();
-      await store.close(true);
+      await within("end of store.close()", store.close(true));
       await Deno.remove(file);
     }
   }));
@@ -569,7 +569,7 @@ Deno.test("api: /api/history of a periods group reads its kept periods from Redi
       const python = await getJson<HistoryDocument>(app, "/api/history?group=requests");
       assert.equal(python.status, 200, "a python group's history is in memory");
     } finally {
-      await store.close(true);
+      await within("end of store.close()", store.close(true));
       await Deno.remove(file);
     }
   }));

@@ -14,7 +14,7 @@ import { bundleCli } from "../scripts/bundle.ts";
 import { Browser, findChromium } from "./_chromium.ts";
 import { denoCommand, finish } from "./_process.ts";
 import { type RawClient, withRedis } from "./_redis.ts";
-import { readUntil, sleep, waitFor } from "./_wait.ts";
+import { readUntil, sleep, waitFor, within } from "./_wait.ts";
 
 const chromium = findChromium();
 if ("missing" in chromium) console.log(`dashboard_browser_test: skipped: ${chromium.missing}`);
@@ -350,7 +350,7 @@ groups:
         assert.deepEqual(errors, []);
       } finally {
         stopTicks.abort();
-        await browser.close();
+        await within("end of browser.close()", browser.close());
         try {
           master.kill("SIGTERM");
         } catch {

@@ -8,7 +8,7 @@ import { ConfigError, EventCountLogger, RedisError } from "../mod.ts";
 import { spawnScript, writeConfig } from "./_process.ts";
 import { LossyProxy } from "./_proxy.ts";
 import { freePort, RedisServer } from "./_redis.ts";
-import { sleep, waitFor } from "./_wait.ts";
+import { sleep, waitFor, within } from "./_wait.ts";
 
 Deno.test("EventCountLogger.close() gives up after timeoutMs when Redis is down, saying what was lost", async () => {
   const warnings: string[] = [];
@@ -21,7 +21,7 @@ Deno.test("EventCountLogger.close() gives up after timeoutMs when Redis is down,
   group.log("a", 5);
   group.log("b");
   const started = Date.now();
-  await ecl.close({ timeoutMs: 300 });
+  await within("end of ecl.close()", ecl.close({ timeoutMs: 300 }));
   assert.ok(Date.now() - started < 2000);
   assert.equal(group.pendingSize, 4);
   assert.match(
@@ -37,7 +37,7 @@ Deno.test("EventGroup.getCounts() rejects while Redis is unreachable instead of 
     { onWarning: () => {} },
   );
   await assert.rejects(ecl.getGroup("g")!.getCounts("1m"), RedisError);
-  await ecl.close({ timeoutMs: 100 });
+  await within("end of ecl.close()", ecl.close({ timeoutMs: 100 }));
 });
 
 Deno.test("EventCountLogger() reports a missing TLS file as a config error", () => {
@@ -62,12 +62,12 @@ Deno.test("EventGroup keeps counts through a Redis restart and writes them when 
   const group = ecl.getGroup("g")!;
   try {
     group.log("a", 10);
-    await group.flush();
+    await within("end of group.flush()", group.flush());
     await server.kill();
     for (let i = 0; i < 100; i++) group.log("a");
     await sleep(300);
     await server.restart();
-    await group.flush();
+    await within("end of group.flush()", group.flush());
     const raw = await server.client();
     assert.equal(await raw.get("g:1h:cur:a"), "110");
     // One warning per outage, not per event: outage and reconnection alternate. (The restarted
@@ -79,7 +79,7 @@ Deno.test("EventGroup keeps counts through a Redis restart and writes them when 
     kinds.forEach((kind, index) =>
       assert.equal(kind, index % 2 === 0 ? "down" : "up", warnings.join("\n"))
     );
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
   } finally {
     await server.stop();
   }
@@ -123,7 +123,7 @@ Deno.test("Master after a Redis outage over several boundaries rotates once, to 
     assert.ok(catchUp.boundary - before.boundary >= 3, `${before.boundary} -> ${catchUp.boundary}`);
   } finally {
     await master.stop();
-    await store.close();
+    await within("end of store.close()", store.close());
     await server.stop();
   }
 });
@@ -144,11 +144,11 @@ async function afterLostReply() {
   const raw = await server.client();
   // Load the script first, so that the command whose reply is lost is the one that counts.
   await raw.scriptLoad(FLUSH_SCRIPT);
-  await ecl.ready();
+  await within("end of ecl.ready()", ecl.ready());
   proxy.dropReplyTo("EVALSHA");
   group.log("a", 7);
   await assert.rejects(
-    group.flush(),
+    within("end of group.flush()", group.flush()),
     (error: unknown) => error instanceof RedisError && error.outcomeUnknown,
   );
   return {
@@ -156,8 +156,8 @@ async function afterLostReply() {
     group,
     raw,
     async stop() {
-      await ecl.close();
-      await proxy.close();
+      await within("end of ecl.close()", ecl.close());
+      await within("end of proxy.close()", proxy.close());
       await server.stop();
     },
   };
@@ -170,11 +170,11 @@ Deno.test("EventGroup: a flush whose reply is lost is resent and counted once", 
     // Redis ran it: the count is there, though the logger could not know.
     assert.equal(await raw.get("g:1h:cur:a"), "7");
     assert.equal(group.pendingSize, 1);
-    await group.flush();
+    await within("end of group.flush()", group.flush());
     assert.equal(await raw.get("g:1h:cur:a"), "7");
     assert.equal(group.pendingSize, 0);
     group.log("a", 1);
-    await group.flush();
+    await within("end of group.flush()", group.flush());
     assert.equal(await raw.get("g:1h:cur:a"), "8");
   } finally {
     await stop();
@@ -201,7 +201,7 @@ Deno.test("EventGroup: past max_pending_keys, new events are dropped, counted an
   );
   const server = await RedisServer.startOn(port);
   try {
-    await group.flush();
+    await within("end of group.flush()", group.flush());
     const raw = await server.client();
     assert.deepEqual(await raw.mGet(["g:1h:cur:e1", "g:1m:cur:e5", "g:1h:cur:e6"]), [
       "5",
@@ -210,7 +210,7 @@ Deno.test("EventGroup: past max_pending_keys, new events are dropped, counted an
     ]);
     assert.match(warnings.at(-1)!, /^Dropped 4 counts of group "g" while max_pending_keys \(10\)/);
     assert.equal(group.log("e6"), true);
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
   } finally {
     await server.stop();
   }
@@ -294,11 +294,11 @@ Deno.test("EventGroup: a batch of unknown outcome stays unknown when its resend 
     await raw.sendCommand(["ACL", "SETUSER", "default", "-evalsha", "-eval"]);
     group.log("a", 1);
     await assert.rejects(
-      group.flush(),
+      within("end of group.flush()", group.flush()),
       (error: unknown) => error instanceof RedisError && error.refused,
     );
     await raw.sendCommand(["ACL", "SETUSER", "default", "+evalsha", "+eval"]);
-    await group.flush();
+    await within("end of group.flush()", group.flush());
     assert.equal(await raw.get("g:1h:cur:a"), "8");
     assert.equal(group.pendingSize, 0);
   } finally {

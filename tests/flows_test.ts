@@ -10,7 +10,7 @@ import { PERMISSIONS } from "../scripts/_permissions.ts";
 import { writeEclBinary } from "./_bundle.ts";
 import { type ProcessResult, writeConfig } from "./_process.ts";
 import { freePort, withRedis } from "./_redis.ts";
-import { WaitFailed, waitFor } from "./_wait.ts";
+import { WaitFailed, waitFor, within } from "./_wait.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 /** What systemd gives a service: a fixed PATH, no HOME of ours, the root directory. */
@@ -147,7 +147,7 @@ async function run(ecl: string, args: string[], input = ""): Promise<ProcessResu
   }).spawn();
   const writer = child.stdin.getWriter();
   await writer.write(new TextEncoder().encode(input));
-  await writer.close();
+  await within("end of writer.close()", writer.close());
   const output = await child.output();
   const decoder = new TextDecoder();
   return {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { EventCountLogger, NotFoundError } from "../mod.ts";
 import { withRedis } from "./_redis.ts";
-import { sleep, waitFor } from "./_wait.ts";
+import { sleep, waitFor, within } from "./_wait.ts";
 
 function collect(): { warnings: string[]; onWarning: (message: string) => void } {
   const warnings: string[] = [];
@@ -23,16 +23,22 @@ Deno.test("EventGroup.log() writes counts to cur of every interval", () =>
     const group = ecl.getGroup("requests")!;
     for (let i = 0; i < 1000; i++) group.log("req1");
     group.log("req2", 7);
-    await group.flush();
+    await within("end of group.flush()", group.flush());
     const raw = await server.client();
     assert.equal(await raw.get("requests:5s:cur:req1"), "1000");
     assert.equal(await raw.get("requests:5m:cur:req1"), "1000");
     assert.equal(await raw.get("requests:5m:cur:req2"), "7");
-    assert.deepEqual(await group.getCounts("5m", { current: true }), { req1: 1000, req2: 7 });
-    assert.deepEqual(await group.getCounts("5m"), { req1: 0, req2: 0 });
+    assert.deepEqual(
+      await within("end of group.getCounts()", group.getCounts("5m", { current: true })),
+      { req1: 1000, req2: 7 },
+    );
+    assert.deepEqual(await within("end of group.getCounts()", group.getCounts("5m")), {
+      req1: 0,
+      req2: 0,
+    });
     assert.equal(await group.getCurrentCount("req1", "5s"), 1000);
     assert.equal(await group.getLastCount("req1", "5s"), 0);
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
     assert.deepEqual(warnings, []);
   }));
 
@@ -46,7 +52,7 @@ Deno.test("EventGroup.log() in direct mode coalesces one turn's calls into one w
     await raw.configResetStat();
     const group = ecl.getGroup("g")!;
     for (let i = 0; i < 500; i++) group.log("a");
-    await group.flush();
+    await within("end of group.flush()", group.flush());
     const stats = await raw.info("commandstats");
     const succeeded = (command: string) => {
       const line = new RegExp(`cmdstat_${command}:calls=(\\d+).*failed_calls=(\\d+)`).exec(stats);
@@ -56,7 +62,7 @@ Deno.test("EventGroup.log() in direct mode coalesces one turn's calls into one w
     assert.equal(succeeded("evalsha") + succeeded("eval"), 2);
     assert.equal(succeeded("incrby"), 2);
     assert.equal(await raw.get("g:1h:cur:a"), "500");
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
   }));
 
 Deno.test("EventGroup.log() in cached mode writes nothing until sync_limit is reached", () =>
@@ -77,7 +83,7 @@ Deno.test("EventGroup.log() in cached mode writes nothing until sync_limit is re
     assert.equal(await raw.get("g:1h:cur:a"), "10");
     assert.equal(await raw.get("g:1h:cur:b"), "3");
     assert.equal(group.pendingSize, 0);
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
   }));
 
 Deno.test("EventGroup.log() in cached mode writes every sync_interval, not at once", () =>
@@ -105,7 +111,7 @@ Deno.test("EventGroup.log() in cached mode writes every sync_interval, not at on
       timeoutMs: 5000,
     });
     assert.equal(group.pendingSize, 0);
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
   }));
 
 Deno.test("EventGroup.log() auto-declares events in cached mode (the original breaks here)", () =>
@@ -119,7 +125,7 @@ Deno.test("EventGroup.log() auto-declares events in cached mode (the original br
     const group = ecl.getGroup("dyn")!;
     assert.equal(group.log("new:event with spaces"), true);
     assert.equal(group.log("ünïcødé", 4), true);
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
     const raw = await server.client();
     assert.equal(await raw.get("dyn:1m:cur:new:event with spaces"), "1");
     assert.equal(await raw.get("dyn:1m:cur:ünïcødé"), "4");
@@ -145,7 +151,7 @@ Deno.test("EventGroup.log() rejects undeclared IDs and bad counts with one warni
     assert.equal(dyn.log(""), false);
     for (const bad of [1.5, 0, -3, NaN, 2 ** 53]) assert.equal(fixed.log("a", bad), false);
     assert.equal(fixed.log("a", 2), true);
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
     assert.equal(fixed.log("a"), false);
     assert.equal(warnings.length, 9, warnings.join("\n"));
     assert.match(warnings[0], /Cannot log event "b" in group "fixed": not declared/);
@@ -170,16 +176,19 @@ Deno.test("EventGroup.declareEventId() makes log() accept an ID", () =>
     assert.equal(group.log("b"), true);
     assert.throws(() => group.declareEventId("@x"), RangeError);
     assert.deepEqual(group.eventIds, ["a", "b", "c"]);
-    await group.flush();
-    assert.deepEqual(await group.getCounts("1m", { current: true }), { a: 0, b: 1, c: 0 });
-    await ecl.close();
+    await within("end of group.flush()", group.flush());
+    assert.deepEqual(
+      await within("end of group.getCounts()", group.getCounts("1m", { current: true })),
+      { a: 0, b: 1, c: 0 },
+    );
+    await within("end of ecl.close()", ecl.close());
   }));
 
 Deno.test("EventGroup.getCounts() rejects an interval the group does not have", () =>
   withRedis(async (server) => {
     const ecl = new EventCountLogger({ g: { events: ["a"], intervals: ["1m"] } }, server.spec);
     await assert.rejects(ecl.getGroup("g")!.getCounts("5m"), NotFoundError);
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
   }));
 
 Deno.test("EventGroup.flush() writes 250,000 distinct events of one turn in bounded batches", () =>
@@ -190,12 +199,12 @@ Deno.test("EventGroup.flush() writes 250,000 distinct events of one turn in boun
     );
     const group = ecl.getGroup("dyn")!;
     for (let i = 0; i < 250_000; i++) group.log(`id${i}`, 1 + (i % 3));
-    await group.flush();
+    await within("end of group.flush()", group.flush());
     const raw = await server.client();
     assert.equal(
       (await raw.keys("dyn:1h:cur:id*")).length,
       250_000,
     );
     assert.deepEqual(await raw.mGet(["dyn:1h:cur:id0", "dyn:1h:cur:id249998"]), ["1", "3"]);
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
   }));

@@ -13,6 +13,7 @@ import { parseKey } from "../lib/keys.ts";
 import { Store } from "../lib/store.ts";
 import { runCli, writeConfig } from "./_process.ts";
 import { type RawClient, type RedisServer, withRedis } from "./_redis.ts";
+import { within } from "./_wait.ts";
 
 /** Event IDs that would break a glob, a key parser, a line format or a UTF-16 sort. */
 const HOSTILE_IDS: readonly string[] = [
@@ -98,7 +99,7 @@ Deno.test("hostile event IDs are stored under exactly their key and read back ex
         assert.equal(group.log(id, index + 1), true, JSON.stringify(id));
       }
     }
-    await ecl.flush();
+    await within("end of ecl.flush()", ecl.flush());
     assert.deepEqual(warnings, []);
 
     // Exactly `<group>:<interval>:cur:<id>`, nothing else (no master: no timestamps either).
@@ -118,8 +119,14 @@ Deno.test("hostile event IDs are stored under exactly their key and read back ex
 
     for (const name of ["direct", "cached"]) {
       const group = ecl.getGroup(name)!;
-      assert.deepEqual(await group.getCounts("1m", { current: true }), expected);
-      assert.deepEqual(await group.getCounts("1h", { current: true }), expected);
+      assert.deepEqual(
+        await within("end of group.getCounts()", group.getCounts("1m", { current: true })),
+        expected,
+      );
+      assert.deepEqual(
+        await within("end of group.getCounts()", group.getCounts("1h", { current: true })),
+        expected,
+      );
       for (const id of HOSTILE_IDS) {
         assert.equal(await group.getCurrentCount(id, "1h"), expected[id], JSON.stringify(id));
         assert.deepEqual(await group.getCurrentCounts(id), {
@@ -131,7 +138,7 @@ Deno.test("hostile event IDs are stored under exactly their key and read back ex
       assert.equal(await group.getCurrentCount("*", "1m"), expected["*"]);
       assert.equal(await group.getCurrentCount("[^@]", "1m"), 0);
     }
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
 
     // ecl read: JSON and text, sorted by code point (Python's sorted()), not by UTF-16 unit.
     const config = await yamlConfig(server, groups);
@@ -218,7 +225,7 @@ Deno.test("groups named like globs of each other never see or change each other'
         assert.equal(group.log(id, count), true);
       }
     }
-    await ecl.flush();
+    await within("end of ecl.flush()", ecl.flush());
     for (const [index, name] of HOSTILE_GROUPS.entries()) {
       const counts = await ecl.getGroup(name)!.getCounts("1m", { current: true });
       assert.deepEqual(counts, loggedCounts(index, name), `group ${JSON.stringify(name)}`);
@@ -261,8 +268,8 @@ Deno.test("groups named like globs of each other never see or change each other'
         );
       }
     }
-    await store.close();
-    await ecl.close();
+    await within("end of store.close()", store.close());
+    await within("end of ecl.close()", ecl.close());
     assert.deepEqual(warnings, []);
 
     // ecl read shows each group's own counts.
@@ -295,13 +302,13 @@ Deno.test("an event ID shaped like a key never touches another group's keys", ()
     const ecl = new EventCountLogger(spec, server.spec, { onWarning });
     const a = ecl.getGroup("a")!;
     ids.forEach((id, index) => assert.equal(a.log(id, index + 1), true));
-    await ecl.flush();
+    await within("end of ecl.flush()", ecl.flush());
     const expected: Record<string, string> = { "x:1m:cur:y": "7" };
     ids.forEach((id, index) => expected[`a:1m:cur:${id}`] = String(index + 1));
     assert.deepEqual(await snapshot(raw), expected);
     assert.deepEqual(await ecl.getGroup("x")!.getCounts("1m", { current: true }), { y: 7 });
     assert.deepEqual(
-      await a.getCounts("1m", { current: true }),
+      await within("end of a.getCounts()", a.getCounts("1m", { current: true })),
       Object.fromEntries(ids.map((id, index) => [id, index + 1])),
     );
     assert.equal(await a.getCurrentCount("x:1m:cur:y", "1m"), 1);
@@ -326,8 +333,8 @@ Deno.test("an event ID shaped like a key never touches another group's keys", ()
     });
     assert.deepEqual(await ecl.getGroup("x")!.getCounts("1m"), { y: 7 });
     assert.equal(await a.getLastCount("x:1m:cur:y", "1m"), 1);
-    await store.close();
-    await ecl.close();
+    await within("end of store.close()", store.close());
+    await within("end of ecl.close()", ecl.close());
     assert.deepEqual(warnings, []);
   }));
 
@@ -365,7 +372,7 @@ Deno.test("log() refuses counts that are not whole numbers, one warning per valu
       }
       assert.equal(group.pendingSize, 0);
     }
-    await ecl.flush();
+    await within("end of ecl.flush()", ecl.flush());
     // "new" is not declared in the cached group: one warning for it, before the count is checked.
     const countWarnings = warnings.filter((w) => w.startsWith("Cannot log count"));
     assert.equal(countWarnings.length, 2 * BAD_COUNTS.length, warnings.join("\n"));
@@ -376,7 +383,7 @@ Deno.test("log() refuses counts that are not whole numbers, one warning per valu
       assert.match(countWarnings[k], new RegExp(`^Cannot log count ${String(count)} of event "a"`));
     }
     assert.deepEqual(await snapshot(await server.client()), {});
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
   }));
 
 Deno.test("ecl log refuses counts that are not whole numbers: exit 2, one line, nothing written", () =>
@@ -425,10 +432,13 @@ Deno.test("a value in Redis that is not a count: ecl read skips it with one warn
     const { warnings, onWarning } = collectWarnings();
     const ecl = new EventCountLogger(spec, server.spec, { onWarning });
     const group = ecl.getGroup("g")!;
-    assert.deepEqual(await group.getCounts("5m"), { b: 3, c: 4 });
+    assert.deepEqual(await within("end of group.getCounts()", group.getCounts("5m")), {
+      b: 3,
+      c: 4,
+    });
     assert.equal(await group.getLastCount("a", "5m"), 0);
     assert.equal(await group.getLastCount("b", "5m"), 3);
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
     assert.deepEqual(warnings, [
       'Skipping event "a" of g:5m:last: its value "hello" is not a count',
     ]);
@@ -456,7 +466,7 @@ for (const mode of ["direct", "cached"] as const) {
       assert.equal(group.log("a", 2), true);
       assert.equal(group.log("b", 3), true);
       assert.equal(group.log("c", 4), true);
-      await ecl.flush();
+      await within("end of ecl.flush()", ecl.flush());
       assert.deepEqual(await snapshot(raw), {
         "g:1m:cur:a": "hello",
         "g:1m:cur:b": "3",
@@ -467,9 +477,12 @@ for (const mode of ["direct", "cached"] as const) {
       });
       assert.equal(warnings.length, 1, warnings.join("\n"));
       assert.match(warnings[0], /^Cannot add 2 to event "a" of group "g", interval 1m: /);
-      assert.deepEqual(await group.getCounts("1m", { current: true }), { b: 3, c: 4 });
+      assert.deepEqual(
+        await within("end of group.getCounts()", group.getCounts("1m", { current: true })),
+        { b: 3, c: 4 },
+      );
       assert.equal(group.pendingSize, 0);
-      await ecl.close();
+      await within("end of ecl.close()", ecl.close());
     }));
 }
 
@@ -489,14 +502,14 @@ Deno.test("IDs and group names with half a surrogate pair are refused: they woul
     assert.equal(d.log("\uFFFD"), true);
     assert.equal(d.log("\uD83D\uDE00"), true); // a whole pair is fine
     assert.throws(() => d.declareEventId("\uDFFF"), RangeError);
-    await ecl.flush();
+    await within("end of ecl.flush()", ecl.flush());
     assert.equal(warnings.length, 4, warnings.join("\n"));
     for (const warning of warnings) assert.match(warning, /is not valid Unicode/);
     assert.deepEqual(await snapshot(await server.client()), {
       "d:1m:cur:\uFFFD": "1",
       "d:1m:cur:😀": "1",
     });
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
     assert.throws(
       () => parseGroups({ "g\uD800": { intervals: ["1m"] } }),
       {

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { ConfigError, DummyEventGroup, EventCountLogger } from "../mod.ts";
 import { freePort, RedisServer } from "./_redis.ts";
+import { within } from "./_wait.ts";
 
 function collect(): { warnings: string[]; onWarning: (message: string) => void } {
   const warnings: string[] = [];
@@ -49,16 +50,19 @@ Deno.test("EventCountLogger.ready() reports an unreachable Redis; logging still 
     host: "127.0.0.1",
     port,
   }, { onWarning });
-  await assert.rejects(ecl.ready(), /Cannot connect to Redis at redis:\/\/127\.0\.0\.1:\d+\/0/);
+  await assert.rejects(
+    within("end of ecl.ready()", ecl.ready()),
+    /Cannot connect to Redis at redis:\/\/127\.0\.0\.1:\d+\/0/,
+  );
   const group = ecl.getGroup("g")!;
   assert.equal(group.log("a", 3), true);
   // Redis appears on that port: the pending counts are written.
   const server = await RedisServer.startOn(port);
   try {
-    await group.flush();
+    await within("end of group.flush()", group.flush());
     const raw = await server.client();
     assert.equal(await raw.get("g:1m:cur:a"), "3");
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
   } finally {
     await server.stop();
   }

@@ -6,7 +6,7 @@ import { Store } from "../lib/store.ts";
 import { EventCountLogger } from "../mod.ts";
 import { spawnScript, writeConfig } from "./_process.ts";
 import { type RedisServer, withRedis } from "./_redis.ts";
-import { sleep } from "./_wait.ts";
+import { sleep, within } from "./_wait.ts";
 
 /** Sleep until `offsetMs` after the next whole-second boundary; returns that boundary (s). */
 async function afterNextSecond(offsetMs: number): Promise<number> {
@@ -26,7 +26,7 @@ async function startMaster(server: RedisServer, lateMs = 0) {
   return {
     async stop() {
       await master.stop();
-      await store.close();
+      await within("end of store.close()", store.close());
     },
   };
 }
@@ -40,14 +40,14 @@ Deno.test("Master rotates at every boundary; counts land in last of their interv
     try {
       const period = await afterNextSecond(200);
       group.log("a", 10);
-      await group.flush();
+      await within("end of group.flush()", group.flush());
       await afterNextSecond(300);
       assert.equal(await raw.get("g:1s:last:a"), "10");
       assert.equal(await raw.get("g:1s:last:@ts"), `${period}/${period + 1}`);
       assert.equal(await raw.get("g:1s:cur:@ts"), String(period + 1));
       assert.equal(await raw.get("g:1s:cur:a"), "0");
     } finally {
-      await ecl.close();
+      await within("end of ecl.close()", ecl.close());
       await master.stop();
     }
   }));
@@ -71,10 +71,10 @@ Deno.test("EventGroup in cached mode: counts straddling a boundary go to their o
       assert.equal(await raw.get("g:1s:last:a"), "7");
       assert.equal(await raw.get("g:1s:cur:a"), "0");
       assert.deepEqual(await group.getCurrentCounts("a"), { "1s": 5 });
-      await group.flush();
+      await within("end of group.flush()", group.flush());
       assert.equal(await raw.get("g:1s:cur:a"), "5");
     } finally {
-      await ecl.close();
+      await within("end of ecl.close()", ecl.close());
       await master.stop();
     }
   }));
@@ -89,7 +89,7 @@ Deno.test("EventGroup: counts of a period the master has not opened yet wait for
     try {
       await afterNextSecond(700);
       group.log("a", 3); // period P, reaches cur before the rotation at P+1.4
-      await group.flush();
+      await within("end of group.flush()", group.flush());
       await afterNextSecond(100);
       group.log("a", 4); // period P+1, logged before the master opened it
       await afterNextSecond(-200); // P+1.8: the master rotated at P+1.4
@@ -97,7 +97,7 @@ Deno.test("EventGroup: counts of a period the master has not opened yet wait for
       assert.equal(await raw.get("g:1s:cur:a"), "4");
       assert.equal(group.pendingSize, 0);
     } finally {
-      await ecl.close();
+      await within("end of ecl.close()", ecl.close());
       await master.stop();
     }
   }));
@@ -153,7 +153,7 @@ Deno.test("Master: one whose clock is 3 s fast never rotates a boundary twice wi
       await sleep(3500);
     } finally {
       for (const master of masters) await master.stop();
-      for (const store of stores) await store.close();
+      for (const store of stores) await within("end of store.close()", store.close());
     }
     assert.equal(new Set(rotated).size, rotated.length, `rotated twice: ${rotated}`);
     // After the start-up catch-up (the fast master jumps 3 s ahead), it rotates each boundary 3 s

@@ -10,6 +10,7 @@ import { FlushStatus } from "../lib/scripts.ts";
 import { Store } from "../lib/store.ts";
 import { runCli, writeConfig } from "./_process.ts";
 import { type RawClient, type RedisServer, withRedis } from "./_redis.ts";
+import { within } from "./_wait.ts";
 
 /** Start of the current minute: the period that the last rotation opened. */
 const C = Math.floor(Date.now() / 60_000) * 60;
@@ -130,15 +131,21 @@ Deno.test("mixed fleet: after an ecl master, a Python master's rotations leave t
         writer: "w1",
         seq,
       });
-      assert.equal((await store.flush(batch(C - 120, 1))).status, FlushStatus.Discarded);
-      assert.equal((await store.flush(batch(C - 60, 2))).status, FlushStatus.Last);
+      assert.equal(
+        (await within("end of store.flush()", store.flush(batch(C - 120, 1)))).status,
+        FlushStatus.Discarded,
+      );
+      assert.equal(
+        (await within("end of store.flush()", store.flush(batch(C - 60, 2)))).status,
+        FlushStatus.Last,
+      );
       assert.equal(await raw.get("web:1m:last:req2"), "11");
 
       // The ecl master comes back and rotates the next boundary: the span is known again.
       await store.rotate(group, interval, C + 60);
       assert.equal(await raw.get("web:1m:last:@ts"), `${C}/${C + 60}`);
     } finally {
-      await store.close();
+      await within("end of store.close()", store.close());
       await Deno.remove(config);
     }
   }));
@@ -179,7 +186,7 @@ Deno.test("mixed fleet: after a Python master, an ecl master's rotation knows th
       assert.equal(read.json.last.start, C - 180);
       assert.deepEqual(read.complete, ['ecl_last_interval_complete{group="web",interval="1m"} 0']);
     } finally {
-      await store.close();
+      await within("end of store.close()", store.close());
       await Deno.remove(config);
     }
   }));

@@ -102,8 +102,8 @@ async function dropWhileFlushing(raw: RawClient, port: number, atFinish: boolean
     assert.ok(warnings.length >= 1, "the outages are reported");
   } finally {
     EventEmitter.prototype.emit = emit;
-    await ecl.close({ timeoutMs: 1 }).catch(() => {});
-    await proxy.close();
+    await within("end of ecl.close()", ecl.close({ timeoutMs: 1 })).catch(() => {});
+    await within("end of proxy.close()", proxy.close());
   }
 }
 

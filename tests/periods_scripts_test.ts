@@ -31,7 +31,7 @@ import {
 } from "../lib/layouts/periods_scripts.ts";
 import { startCluster } from "./_cluster.ts";
 import { type RawClient, withRedis } from "./_redis.ts";
-import { sleep } from "./_wait.ts";
+import { sleep, within } from "./_wait.ts";
 
 interface ScriptClient {
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
@@ -403,7 +403,7 @@ Deno.test("periods layout on a 3-master Redis Cluster: one call per shard, sprea
     assert.deepEqual(period.counts, counts);
     assert.equal(empty.counts.size, 0);
   } finally {
-    await client.close();
+    await within("end of client.close()", client.close());
     await cluster.stop();
   }
 });

@@ -13,7 +13,7 @@ import type { RedisSpec } from "../lib/redis_config.ts";
 import { Store } from "../lib/store.ts";
 import { runCli, writeConfig } from "./_process.ts";
 import { type RawClient, withRedis } from "./_redis.ts";
-import { waitFor } from "./_wait.ts";
+import { waitFor, within } from "./_wait.ts";
 
 const LEN = 60;
 
@@ -88,12 +88,12 @@ Deno.test("WritePipeline: flush() waits for the master to open the period of def
       assert.equal(group.pendingSize, 0);
       assert.equal(await raw.get("g:1m:cur:a"), "3");
       assert.equal(await raw.get("g:1m:last:a"), "0");
-      await group.close();
+      await within("end of group.close()", group.close());
       assert.equal(await raw.get("g:1m:cur:a"), "3", "written once");
       assert.deepEqual(warnings, []);
     } finally {
-      await group.close();
-      await store.close();
+      await within("end of group.close()", group.close());
+      await within("end of store.close()", store.close());
     }
   }));
 
@@ -118,8 +118,8 @@ Deno.test("WritePipeline: close() waits out the grace for deferred counts, then 
       assert.deepEqual(await raw.keys("g:1m:cur:@w:*"), []);
       assert.deepEqual(warnings, []);
     } finally {
-      await group.close();
-      await store.close();
+      await within("end of group.close()", group.close());
+      await within("end of store.close()", store.close());
     }
   }));
 
@@ -156,7 +156,7 @@ groups:
       assert.equal(await raw.get("g:2s:cur:a"), "5");
       assert.equal(await raw.get("g:2s:cur:@ts"), String(opened), "no rotation happened");
     } finally {
-      await store.close();
+      await within("end of store.close()", store.close());
       await Deno.remove(config);
     }
   }));

@@ -16,7 +16,7 @@ import { Store } from "../lib/store.ts";
 import { assertValidExposition } from "./_promtool.ts";
 import { runCli, writeConfig } from "./_process.ts";
 import { freePort, withRedis } from "./_redis.ts";
-import { waitFor } from "./_wait.ts";
+import { waitFor, within } from "./_wait.ts";
 
 /** A fixed clock: 23.5 s into a 5-minute period. */
 const NOW = 1_700_000_123.5;
@@ -257,7 +257,7 @@ Deno.test("prometheus: readMetrics reads every group from Redis, with filters", 
           error.message === 'Interval "5m" not configured for group "dyn"',
       );
     } finally {
-      await store.close();
+      await within("end of store.close()", store.close());
     }
   }));
 
@@ -267,7 +267,7 @@ Deno.test("prometheus: readMetrics without Redis answers ecl_redis_up 0", async 
   try {
     assert.equal(await readMetrics(store, config(port), {}, NOW), HELP.up + "ecl_redis_up 0\n");
   } finally {
-    await store.close();
+    await within("end of store.close()", store.close());
   }
 });
 
@@ -353,6 +353,6 @@ Deno.test("prometheus: a periods group: last and current periods on Redis's cloc
         ]
       ) assert.ok(samples.includes(line), `${line} in:\n${samples.join("\n")}`);
     } finally {
-      await store.close();
+      await within("end of store.close()", store.close());
     }
   }));

@@ -15,6 +15,7 @@ import { FlushStatus } from "../lib/scripts.ts";
 import { Store } from "../lib/store.ts";
 import { LossyProxy } from "./_proxy.ts";
 import { freePort, makeTlsFiles, type RedisServer, withRedis } from "./_redis.ts";
+import { within } from "./_wait.ts";
 
 const B = 1_795_000_200; // a multiple of 60
 const encoder = new TextEncoder();
@@ -54,7 +55,7 @@ async function withRespStore<T>(
   try {
     return await body(store);
   } finally {
-    await store.close();
+    await within("end of store.close()", store.close());
   }
 }
 
@@ -123,13 +124,22 @@ Deno.test("the store's commands give the same results over the RESP client as ov
         });
         // Event IDs are user data: spaces, newlines, non-ASCII and RESP markers pass unharmed.
         const odd = "x y\r\n$3\r\n*é";
-        assert.deepEqual(await resp.flush(request("w1", [["a", 3], [odd, 2]])), {
-          status: FlushStatus.Current,
-          rejected: [],
-        });
+        assert.deepEqual(
+          await within("end of resp.flush()", resp.flush(request("w1", [["a", 3], [odd, 2]]))),
+          {
+            status: FlushStatus.Current,
+            rejected: [],
+          },
+        );
         // The same batch again (same writer and seq) is not added twice.
-        assert.equal((await resp.flush(request("w1", [["a", 3]]))).status, FlushStatus.Duplicate);
-        assert.equal((await node.flush(request("w2", [["b", 1]]))).status, FlushStatus.Current);
+        assert.equal(
+          (await within("end of resp.flush()", resp.flush(request("w1", [["a", 3]])))).status,
+          FlushStatus.Duplicate,
+        );
+        assert.equal(
+          (await within("end of node.flush()", node.flush(request("w2", [["b", 1]])))).status,
+          FlushStatus.Current,
+        );
         const events = ["a", "b", odd, "none"];
         assert.deepEqual(await current(resp, events), ["3", "1", "2", null]);
         assert.deepEqual(await current(resp, events), await current(node, events));
@@ -139,7 +149,7 @@ Deno.test("the store's commands give the same results over the RESP client as ov
         const raw = await server.client();
         await raw.set("g:1m:cur:a", "nope");
         const second = { ...request("w1", [["a", 1]]), seq: 2 };
-        assert.deepEqual((await resp.flush(second)).rejected, ["a"]);
+        assert.deepEqual((await within("end of resp.flush()", resp.flush(second))).rejected, ["a"]);
         // Many keys and a reply far larger than one socket read arrive whole and in order.
         const many = Array.from({ length: 5000 }, (_, i) => `big:${i}`);
         await raw.mSet(
@@ -154,7 +164,7 @@ Deno.test("the store's commands give the same results over the RESP client as ov
         assert.deepEqual(parallel.flat(), values.slice(0, 200));
       });
     } finally {
-      await node.close();
+      await within("end of node.close()", node.close());
     }
   }));
 
@@ -178,7 +188,7 @@ Deno.test("HGETALL gives a prototype-less field map over both clients, whatever 
         );
         assert.deepEqual(Object.keys(await connection.hGetAll("none")), [], make.name);
       } finally {
-        await connection.close();
+        await within("end of connection.close()", connection.close());
       }
     }
   }));
@@ -293,9 +303,15 @@ Deno.test("the RESP client fails a command in flight when the connection breaks:
           seq,
         });
         // A first batch loads the script, so that the next EVALSHA runs (no NOSCRIPT round).
-        assert.equal((await store.flush(batch("a", 1))).status, FlushStatus.Current);
+        assert.equal(
+          (await within("end of store.flush()", store.flush(batch("a", 1)))).status,
+          FlushStatus.Current,
+        );
         proxy.dropReplyTo("lost-reply-marker");
-        const error = await store.flush(batch("lost-reply-marker", 2))
+        const error = await within(
+          "end of store.flush()",
+          store.flush(batch("lost-reply-marker", 2)),
+        )
           .then(() => undefined, (error: unknown) => error);
         assert.ok(
           error instanceof RedisError && error.outcomeUnknown &&
@@ -307,7 +323,7 @@ Deno.test("the RESP client fails a command in flight when the connection breaks:
         assert.equal(proxy.dropped, 1);
       });
     } finally {
-      await proxy.close();
+      await within("end of proxy.close()", proxy.close());
     }
     // It ran: that is why its outcome is unknown, and why the pipeline resends it with its number.
     const raw = await server.client();

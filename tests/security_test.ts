@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { EventCountLogger, RedisError } from "../mod.ts";
 import { type ProcessResult, runCli, startScript, writeConfig } from "./_process.ts";
 import { freePort, makeTlsFiles, type RawClient, type RedisServer, withRedis } from "./_redis.ts";
-import { sleep } from "./_wait.ts";
+import { sleep, within } from "./_wait.ts";
 
 const GROUPS_YAML = `groups:
   requests:
@@ -101,20 +101,26 @@ Deno.test("library over TLS with tls.ca_file logs, flushes and reads back exact 
               port: server.port,
               tls: { ca_file: server.tls!.caFile },
             }, { onWarning: (message) => warnings.push(message) });
-            await ecl.ready();
+            await within("end of ecl.ready()", ecl.ready());
             const requests = ecl.getGroup("requests")!;
             for (let i = 0; i < 1000; i++) requests.log("req1");
             requests.log("req2", 7);
             requests.log("dyn", 2);
-            await ecl.flush();
-            assert.deepEqual(await requests.getCounts("5m", { current: true }), {
-              req1: 1000,
-              req2: 7,
-              dyn: 2,
-            });
+            await within("end of ecl.flush()", ecl.flush());
+            assert.deepEqual(
+              await within(
+                "end of requests.getCounts()",
+                requests.getCounts("5m", { current: true }),
+              ),
+              {
+                req1: 1000,
+                req2: 7,
+                dyn: 2,
+              },
+            );
             assert.equal(await raw.get("requests:5s:cur:req1"), "1000");
             assert.equal(await raw.get("requests:5m:cur:req2"), "7");
-            await ecl.close();
+            await within("end of ecl.close()", ecl.close());
             assert.deepEqual(warnings, []);
           },
         });
@@ -372,13 +378,16 @@ Deno.test("the ACL users of docs/acl.md log, read and rotate with nothing refuse
     const requests = ecl.getGroup("requests")!;
     requests.log("req2", 5);
     requests.log("dyn");
-    await ecl.flush();
-    assert.deepEqual(await requests.getCounts("5m", { current: true }), {
-      dyn: 1,
-      req1: 3,
-      req2: 5,
-    });
-    await ecl.close();
+    await within("end of ecl.flush()", ecl.flush());
+    assert.deepEqual(
+      await within("end of requests.getCounts()", requests.getCounts("5m", { current: true })),
+      {
+        dyn: 1,
+        req1: 3,
+        req2: 5,
+      },
+    );
+    await within("end of ecl.close()", ecl.close());
     assert.deepEqual(warnings, []);
 
     const current = await runCli(["read", reader, "-g", "requests", "-i", "5m", "--current"]);
@@ -530,12 +539,12 @@ Deno.test("a logger user of one group cannot touch another group's keys", () =>
       { onWarning: (message) => warnings.push(message) },
     );
     ecl.getGroup("clients")!.log("a", 100);
-    await assert.rejects(ecl.flush(), (error) => {
+    await assert.rejects(within("end of ecl.flush()", ecl.flush()), (error) => {
       assert.ok(error instanceof RedisError);
       assert.match(error.message, /NOPERM/);
       return true;
     });
-    await ecl.close({ timeoutMs: 500 }).catch(() => {});
+    await within("end of ecl.close()", ecl.close({ timeoutMs: 500 })).catch(() => {});
 
     // Nor can it take the master lease: a master with this user exits 3 at start, saying why.
     const master = await runMasterFor([logger]);
@@ -649,14 +658,17 @@ Deno.test("library: errors and warnings never show the password", async (t) => {
       { host: "127.0.0.1", port, username: "someone", password: SECRET },
       { onWarning },
     );
-    const error = await ecl.ready().then(() => undefined, (error) => error);
+    const error = await within("end of ecl.ready()", ecl.ready()).then(
+      () => undefined,
+      (error) => error,
+    );
     assert.ok(error instanceof RedisError);
     assert.match(error.message, new RegExp(`redis://someone@127\\.0\\.0\\.1:${port}/0: `));
     assertNoSecret("error", error.message, Deno.inspect(error, { depth: 10 }));
     ecl.getGroup("requests")!.log("req1");
     // Reconnection attempts go on meanwhile (after 100 ms, 200 ms, 400 ms, …).
     await sleep(700);
-    await ecl.close({ timeoutMs: 200 });
+    await within("end of ecl.close()", ecl.close({ timeoutMs: 200 }));
     assert.ok(warnings.some((warning) => /^Closed with \d+ counts not written/.test(warning)));
     assertNoSecret("warnings", ...warnings);
   });
@@ -670,13 +682,14 @@ Deno.test("library: errors and warnings never show the password", async (t) => {
         { host: "127.0.0.1", port: server.port, username: "ecl-requests", password: SECRET },
         { onWarning },
       );
-      const error = await ecl.ready().then(() => undefined, (error) => error);
+      const error = await within("end of ecl.ready()", ecl.ready()).then(() => undefined, (error) =>
+        error);
       assert.ok(error instanceof RedisError);
       assert.match(error.message, /redis:\/\/ecl-requests@127\.0\.0\.1:\d+\/0: WRONGPASS/);
       assertNoSecret("error", error.message, Deno.inspect(error, { depth: 10 }));
       ecl.getGroup("requests")!.log("req1");
       await sleep(700);
-      await ecl.close({ timeoutMs: 200 });
+      await within("end of ecl.close()", ecl.close({ timeoutMs: 200 }));
       assert.ok(warnings.length > 0);
       assertNoSecret("warnings", ...warnings);
     }));
@@ -691,12 +704,12 @@ Deno.test("library: errors and warnings never show the password", async (t) => {
       );
       const requests = ecl.getGroup("requests")!;
       requests.log("req1");
-      await requests.flush();
+      await within("end of requests.flush()", requests.flush());
       await server.kill();
       requests.log("req1");
       await sleep(500);
       await server.restart();
-      await ecl.close();
+      await within("end of ecl.close()", ecl.close());
       const raw = await server.client({ password: SECRET });
       // The first count died with the server (no persistence); the second was kept and written.
       assert.equal(await raw.get("requests:5m:cur:req1"), "1");

@@ -57,7 +57,7 @@ Deno.test(`Redis Sentinel soak: ${FAILOVERS} failovers back and forth while logg
   } finally {
     writing = false;
     await writer.catch(() => {});
-    await ecl.close({ timeoutMs: 2000 });
+    await within("end of ecl.close()", ecl.close({ timeoutMs: 2000 }));
     await setup.stop();
   }
 });

@@ -70,7 +70,7 @@ Deno.test("ecl log, ecl read and ecl master through Redis Sentinel", async () =>
     const master = new Master(parsed, store);
     await master.start();
     await master.stop();
-    await store.close();
+    await within("end of store.close()", store.close());
     assert.equal(await raw.get("g:1h:cur:@ts"), String(Math.floor(Date.now() / 3_600_000) * 3600));
     const failed = await runCli(["read", config, "-g", "nope"]);
     assert.equal(failed.code, 1);
@@ -91,7 +91,7 @@ Deno.test("EventGroup through Redis Sentinel: counts logged during a failover ar
   const group = ecl.getGroup("g")!;
   try {
     for (let i = 0; i < 5000; i++) group.log("a");
-    await group.flush();
+    await within("end of group.flush()", group.flush());
     // Replication is asynchronous: make sure the replica has what the master confirmed, since
     // a failover loses what it has not (a limit of Redis, documented).
     await waitForReplica(await setup.client(setup.nodes[0]), await setup.client(setup.nodes[1]));
@@ -103,10 +103,13 @@ Deno.test("EventGroup through Redis Sentinel: counts logged during a failover ar
     const failoverMs = Date.now() - started;
     const promoted = await setup.client(setup.nodes[1]);
     assert.equal(await promoted.get("g:1h:cur:a"), "10000", warnings.join("\n"));
-    assert.deepEqual(await group.getCounts("1h", { current: true }), { a: 10000 });
+    assert.deepEqual(
+      await within("end of group.getCounts()", group.getCounts("1h", { current: true })),
+      { a: 10000 },
+    );
     console.log(`sentinel failover: counts written ${failoverMs} ms after the master died`);
   } finally {
-    await ecl.close({ timeoutMs: 2000 });
+    await within("end of ecl.close()", ecl.close({ timeoutMs: 2000 }));
     await setup.stop();
   }
 });
@@ -163,7 +166,7 @@ Deno.test("Redis Sentinel: a logger that cannot connect to the master the sentin
     const promoted = await setup.client(setup.nodes[1]);
     assert.equal(await promoted.get("g:24h:cur:a"), "12");
   } finally {
-    await ecl.close({ timeoutMs: 2000 });
+    await within("end of ecl.close()", ecl.close({ timeoutMs: 2000 }));
     await setup.stop();
   }
 });
@@ -196,7 +199,10 @@ Deno.test("Redis Sentinel: with no master to reach, counts are kept, a warning s
       ),
     );
     // A caller may bound the wait; the counts stay pending.
-    await assert.rejects(group.flush({ timeoutMs: 200 }), /did not confirm them within 0\.2 s/);
+    await assert.rejects(
+      within("end of group.flush()", group.flush({ timeoutMs: 200 })),
+      /did not confirm them within 0\.2 s/,
+    );
     // Counts keep coming meanwhile, kept in memory.
     for (let i = 0; i < 1000; i++) group.log("a");
     assert.ok(group.pendingSize > 0);
@@ -214,7 +220,7 @@ Deno.test("Redis Sentinel: with no master to reach, counts are kept, a warning s
     assert.deepEqual(printed, []);
   } finally {
     console.log = log;
-    await ecl.close({ timeoutMs: 2000 });
+    await within("end of ecl.close()", ecl.close({ timeoutMs: 2000 }));
     await setup.stop();
   }
 });

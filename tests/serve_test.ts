@@ -9,7 +9,7 @@ import { Store } from "../lib/store.ts";
 import { assertValidExposition } from "./_promtool.ts";
 import { runCli, spawnScript, writeConfig } from "./_process.ts";
 import { type RedisServer, withRedis } from "./_redis.ts";
-import { readUntil, waitFor } from "./_wait.ts";
+import { readUntil, waitFor, within } from "./_wait.ts";
 
 const PASSWORD = "s3cret-do-not-leak";
 const METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -84,10 +84,10 @@ async function withApp(
   // As runServe makes it: reads fail at once while disconnected instead of waiting for Redis.
   const store = new Store((await loadConfig(config)).redis, { offlineQueue: false });
   try {
-    await store.ready();
+    await within("end of store.ready()", store.ready());
     await body(createApp(await loadConfig(config), store), config);
   } finally {
-    await store.close(true);
+    await within("end of store.close()", store.close(true));
     await Deno.remove(config);
   }
 }

@@ -16,7 +16,7 @@ import type { SlotCounts } from "../lib/reader.ts";
 import { Store } from "../lib/store.ts";
 import { runCli, writeConfig } from "./_process.ts";
 import { freePort, type RedisServer, withRedis } from "./_redis.ts";
-import { sleep } from "./_wait.ts";
+import { sleep, within } from "./_wait.ts";
 
 const HOLDER = "other-host:7:0badf00d";
 
@@ -124,7 +124,7 @@ Deno.test("status: OK with a master running (in process) and every interval rota
     } finally {
       await master.stop();
       await leadership.stop();
-      await store.close();
+      await within("end of store.close()", store.close());
       await Deno.remove(file);
     }
   }));

@@ -10,6 +10,7 @@ import { FlushStatus } from "../lib/scripts.ts";
 import { readSlot } from "../lib/reader.ts";
 import { Store } from "../lib/store.ts";
 import { type RedisServer, withRedis } from "./_redis.ts";
+import { within } from "./_wait.ts";
 
 const B = 1_795_000_200; // a multiple of 60 and of 5
 
@@ -51,7 +52,7 @@ Deno.test("Store.rotate() moves predeclared counts to last and resets cur to 0",
       "req:1m:last:a": "0",
       "req:1m:last:b": "2",
     });
-    await store.close();
+    await within("end of store.close()", store.close());
   }));
 
 Deno.test("Store.rotate() is idempotent: a boundary rotated once is never rotated again", () =>
@@ -72,7 +73,7 @@ Deno.test("Store.rotate() is idempotent: a boundary rotated once is never rotate
     assert.deepEqual(await snapshot(server), after);
     assert.equal(after["dyn:1m:last:a"], "3");
     assert.equal(after["dyn:1m:last:x"], "4");
-    await store.close();
+    await within("end of store.close()", store.close());
   }));
 
 Deno.test("Store.rotate() keeps a dynamic event for one interval after its last count", () =>
@@ -91,7 +92,7 @@ Deno.test("Store.rotate() keeps a dynamic event for one interval after its last 
     await store.rotate(group, interval, B + 120);
     assert.equal(await raw.get("dyn:1m:last:x"), null);
     assert.deepEqual(Object.keys(await snapshot(server)), ["dyn:1m:cur:@ts", "dyn:1m:last:@ts"]);
-    await store.close();
+    await within("end of store.close()", store.close());
   }));
 
 Deno.test("Store.rotate() after downtime rotates once and records the longer span", () =>
@@ -107,7 +108,7 @@ Deno.test("Store.rotate() after downtime rotates once and records the longer spa
     assert.equal(await raw.get("g:1m:last:@ts"), `${B}/${B + 180}`);
     assert.equal(await raw.get("g:1m:cur:@ts"), String(B + 180));
     assert.equal(await raw.get("g:1m:last:a"), "7");
-    await store.close();
+    await within("end of store.close()", store.close());
   }));
 
 Deno.test("Store.rotate() escapes the group name in its key scan", () =>
@@ -122,7 +123,7 @@ Deno.test("Store.rotate() escapes the group name in its key scan", () =>
     assert.equal(await store.rotate(config.get("g?")!, config.get("g?")!.intervals[0], B), 1);
     assert.equal(await raw.get("gx:1m:cur:other"), "1");
     assert.equal(await raw.get("g?:1m:last:mine"), "2");
-    await store.close();
+    await within("end of store.close()", store.close());
   }));
 
 Deno.test("Store.flush() sends each period's counts where they belong", async (t) => {
@@ -134,16 +135,19 @@ Deno.test("Store.flush() sends each period's counts where they belong", async (t
     const counts = new Map([["a", 2], ["b:c", 1]]);
     let seq = 0;
     const flush = async (period: number, now = period + 1) =>
-      (await store.flush({
-        group: config.get("g")!,
-        interval,
-        period,
-        counts,
-        nowSeconds: now,
-        graceSeconds: 2,
-        writer: "w1",
-        seq: ++seq,
-      })).status;
+      (await within(
+        "end of store.flush()",
+        store.flush({
+          group: config.get("g")!,
+          interval,
+          period,
+          counts,
+          nowSeconds: now,
+          graceSeconds: 2,
+          writer: "w1",
+          seq: ++seq,
+        }),
+      )).status;
 
     await t.step("no master yet: cur", async () => {
       assert.equal(await flush(B - 60), FlushStatus.Current);
@@ -171,7 +175,7 @@ Deno.test("Store.flush() sends each period's counts where they belong", async (t
       assert.equal(await flush(B - 120, B + 5), FlushStatus.Discarded);
       assert.equal(await raw.get("g:1m:last:a"), "4");
     });
-    await store.close();
+    await within("end of store.close()", store.close());
   });
 });
 
@@ -182,19 +186,22 @@ Deno.test("Store.flush() compares periods, not raw timestamps, with a late Pytho
     const raw = await server.client();
     // The Python master writes int(time.time()) when its timer fires, here 2 s late.
     await raw.set("g:1m:cur:@ts", String(B + 2));
-    const result = await store.flush({
-      group: config.get("g")!,
-      interval,
-      period: B,
-      counts: new Map([["a", 1]]),
-      nowSeconds: B + 1,
-      graceSeconds: 2,
-      writer: "w1",
-      seq: 1,
-    });
+    const result = await within(
+      "end of store.flush()",
+      store.flush({
+        group: config.get("g")!,
+        interval,
+        period: B,
+        counts: new Map([["a", 1]]),
+        nowSeconds: B + 1,
+        graceSeconds: 2,
+        writer: "w1",
+        seq: 1,
+      }),
+    );
     assert.deepEqual(result, { status: FlushStatus.Current, rejected: [] });
     assert.equal(await raw.get("g:1m:cur:a"), "1");
-    await store.close();
+    await within("end of store.close()", store.close());
   }));
 
 Deno.test("Python-compatible layout: a Python logger's keys are rotated and read by ecl", () =>
@@ -223,7 +230,7 @@ Deno.test("Python-compatible layout: a Python logger's keys are rotated and read
       "py:5s:last:e1",
       "py:5s:last:e2",
     ]);
-    await store.close();
+    await within("end of store.close()", store.close());
   }));
 
 Deno.test("Store.flush() writes a batch once, however often it is resent", () =>
@@ -241,12 +248,27 @@ Deno.test("Store.flush() writes a batch once, however often it is resent", () =>
       writer,
       seq,
     });
-    assert.equal((await store.flush(batch(1))).status, FlushStatus.Current);
-    assert.equal((await store.flush(batch(1))).status, FlushStatus.Duplicate);
-    assert.equal((await store.flush(batch(2))).status, FlushStatus.Current);
-    assert.equal((await store.flush(batch(1))).status, FlushStatus.Duplicate);
+    assert.equal(
+      (await within("end of store.flush()", store.flush(batch(1)))).status,
+      FlushStatus.Current,
+    );
+    assert.equal(
+      (await within("end of store.flush()", store.flush(batch(1)))).status,
+      FlushStatus.Duplicate,
+    );
+    assert.equal(
+      (await within("end of store.flush()", store.flush(batch(2)))).status,
+      FlushStatus.Current,
+    );
+    assert.equal(
+      (await within("end of store.flush()", store.flush(batch(1)))).status,
+      FlushStatus.Duplicate,
+    );
     // Another writer's numbers are its own.
-    assert.equal((await store.flush(batch(1, "w2"))).status, FlushStatus.Current);
+    assert.equal(
+      (await within("end of store.flush()", store.flush(batch(1, "w2")))).status,
+      FlushStatus.Current,
+    );
     assert.equal(await raw.get("g:1m:cur:a"), "15");
     // The writer keys are reserved IDs: readers and rotation skip them, and they expire once no
     // resend could need them.
@@ -257,7 +279,7 @@ Deno.test("Store.flush() writes a batch once, however often it is resent", () =>
     assert.equal(await raw.get("g:1m:cur:@w:w1"), "2");
     const last = await readSlot(store, { ...group, autoDeclareEvents: true }, interval, "last");
     assert.deepEqual(Object.fromEntries(last.counts), { a: 15 });
-    await store.close();
+    await within("end of store.close()", store.close());
   }));
 
 Deno.test("Store.flush() leaves a counter that is not an integer untouched and writes the others", () =>
@@ -267,16 +289,19 @@ Deno.test("Store.flush() leaves a counter that is not an integer untouched and w
     const raw = await server.client();
     await raw.set("g:1m:cur:bad", "hello");
     await raw.set("g:1m:cur:big", "9223372036854775807");
-    const result = await store.flush({
-      group: config.get("g")!,
-      interval,
-      period: B,
-      counts: new Map([["a", 1], ["bad", 2], ["big", 3], ["c", 4]]),
-      nowSeconds: B + 1,
-      graceSeconds: 2,
-      writer: "w1",
-      seq: 1,
-    });
+    const result = await within(
+      "end of store.flush()",
+      store.flush({
+        group: config.get("g")!,
+        interval,
+        period: B,
+        counts: new Map([["a", 1], ["bad", 2], ["big", 3], ["c", 4]]),
+        nowSeconds: B + 1,
+        graceSeconds: 2,
+        writer: "w1",
+        seq: 1,
+      }),
+    );
     assert.deepEqual(result, { status: FlushStatus.Current, rejected: ["bad", "big"] });
     assert.deepEqual(await raw.mGet(["g:1m:cur:a", "g:1m:cur:bad", "g:1m:cur:big", "g:1m:cur:c"]), [
       "1",
@@ -284,5 +309,5 @@ Deno.test("Store.flush() leaves a counter that is not an integer untouched and w
       "9223372036854775807",
       "4",
     ]);
-    await store.close();
+    await within("end of store.close()", store.close());
   }));

@@ -37,7 +37,7 @@ import { runCli, runScript, writeConfig } from "./_process.ts";
 import { LossyProxy } from "./_proxy.ts";
 import { assertValidExposition } from "./_promtool.ts";
 import { type RawClient, RedisServer, withRedis } from "./_redis.ts";
-import { waitFor } from "./_wait.ts";
+import { waitFor, within } from "./_wait.ts";
 
 /** Hostile event IDs: label syntax, markup, glob and key syntax. */
 const HOSTILE = ['a"b', "back\\slash", "<img src=x onerror=alert(1)>", "*:{x}"];
@@ -174,7 +174,7 @@ Deno.test("ecl_events_total: exact after two processes log, a Redis restart (AOF
     assert.deepEqual(await totals(store, config), first, "unchanged by a rotation");
 
     await server.restart();
-    await store.ready();
+    await within("end of store.ready()", store.ready());
     assert.deepEqual(await totals(store, config), first, "unchanged by a Redis restart");
 
     // The workers start at the beginning of the 2 s period after the one just rotated to, which
@@ -217,7 +217,7 @@ Deno.test("ecl_events_total: exact after two processes log, a Redis restart (AOF
       await assertValidExposition(text);
     }
   } finally {
-    await store.close();
+    await within("end of store.close()", store.close());
     await server.stop();
     await Deno.remove(config);
   }
@@ -234,15 +234,15 @@ Deno.test("ecl_events_total: a flush whose reply is lost is resent and added onc
   try {
     const raw = await server.client();
     await raw.scriptLoad(FLUSH_SCRIPT);
-    await ecl.ready();
+    await within("end of ecl.ready()", ecl.ready());
     proxy.dropReplyTo("EVALSHA");
     ecl.getGroup("g")!.log("a", 7);
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
     assert.equal(proxy.dropped, 1);
     assert.deepEqual({ ...await raw.hGetAll("@ecl:total:g") }, { a: "7" });
     assert.deepEqual(await raw.mGet(["g:1h:cur:a", "g:1m:cur:a"]), ["7", "7"]);
   } finally {
-    await proxy.close();
+    await within("end of proxy.close()", proxy.close());
     await server.stop();
   }
 });
@@ -282,16 +282,19 @@ Deno.test("python layout flush: totals count Current, Last and Discarded batches
       assert.equal((await flush(short, current - 10, 4)).status, FlushStatus.Discarded);
       assert.equal(await total(), 7);
       // Deferred (the master has not opened this period): nothing now, counted when written.
-      const early = await store.flush({
-        group: g,
-        interval: short,
-        period: current + 20,
-        counts: new Map([["e", 8]]),
-        nowSeconds: current + 20,
-        graceSeconds: 2,
-        writer: "w2",
-        seq: 1,
-      });
+      const early = await within(
+        "end of store.flush()",
+        store.flush({
+          group: g,
+          interval: short,
+          period: current + 20,
+          counts: new Map([["e", 8]]),
+          nowSeconds: current + 20,
+          graceSeconds: 2,
+          writer: "w2",
+          seq: 1,
+        }),
+      );
       assert.equal(early.status, FlushStatus.Deferred);
       assert.equal(await total(), 7);
       // The same number again (a resend after a lost reply): a Duplicate adds nothing.
@@ -311,7 +314,7 @@ Deno.test("python layout flush: totals count Current, Last and Discarded batches
       assert.deepEqual(bad.rejected, []);
       assert.equal(await raw.hGet("@ecl:total:g", "e"), "oops");
     } finally {
-      await store.close();
+      await within("end of store.close()", store.close());
     }
   }));
 
@@ -467,7 +470,7 @@ Deno.test("ecl_events_total, layout periods: through EventCountLogger, exact, in
     for (let round = 1; round <= 3; round++) {
       for (const [i, event] of EVENTS.entries()) web.log(event, i + 1);
     }
-    await web.flush();
+    await within("end of web.flush()", web.flush());
     assert.deepEqual(
       await webTotals(store, config),
       new Map(EVENTS.map((event, i) => [event, 3 * (i + 1)])),
@@ -475,7 +478,7 @@ Deno.test("ecl_events_total, layout periods: through EventCountLogger, exact, in
     // A batch whose reply is lost is resent (with its deadline) and added once.
     proxy.dropReplyTo("EVALSHA");
     for (const [i, event] of EVENTS.entries()) web.log(event, i + 1);
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
     assert.equal(proxy.dropped, 1);
     const totals = new Map(EVENTS.map((event, i) => [event, 4 * (i + 1)]));
     assert.deepEqual(await webTotals(store, config), totals);
@@ -496,9 +499,9 @@ Deno.test("ecl_events_total, layout periods: through EventCountLogger, exact, in
     assert.deepEqual(keys, shards.map((shard) => periodsTotalsKey("web", "1m", shard)).sort());
     assert.deepEqual(await raw.keys("@ecl:total:*"), [], "no python-layout totals hash");
   } finally {
-    await ecl.close();
-    await store.close();
-    await proxy.close();
+    await within("end of ecl.close()", ecl.close());
+    await within("end of store.close()", store.close());
+    await within("end of proxy.close()", proxy.close());
     await server.stop();
   }
 });
@@ -516,7 +519,7 @@ Deno.test("ecl_events_total, layout periods on a 3-master Redis Cluster: per-sha
     const web = ecl.getGroup("web")!;
     const events = [...EVENTS, ...Array.from({ length: 200 }, (_, i) => `e${i}`)];
     for (const event of events) web.log(event, 2);
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
     assert.deepEqual(await webTotals(store, config), new Map(events.map((event) => [event, 2])));
     // The 4 shards' totals hashes sit on more than one master.
     const holders = new Set<number>();
@@ -531,8 +534,8 @@ Deno.test("ecl_events_total, layout periods on a 3-master Redis Cluster: per-sha
     assert.match(cli.stdout, /^ecl_events_total\{group="web",event="hit"\} 2$/m);
     await assertValidExposition(cli.stdout);
   } finally {
-    await ecl.close();
-    await store.close();
+    await within("end of ecl.close()", ecl.close());
+    await within("end of store.close()", store.close());
     await Deno.remove(file);
     await cluster.stop();
   }

@@ -29,15 +29,18 @@ Deno.test("flush({ timeoutMs }) and flush({ signal }) stop waiting for a Redis t
           Promise.resolve(warnings.some((w) => w.startsWith(`Cannot reach Redis at ${address}`))),
       );
       group.log("a", 3);
-      await assert.rejects(group.flush({ timeoutMs: 300 }), (error) => {
-        assert.ok(error instanceof RedisError);
-        assert.equal(
-          error.message,
-          `Cannot confirm the counts of group "g": Redis at ${address} did not confirm them within 0.3 s; 1 counts stay pending and are written when it is back`,
-        );
-        assert.equal((error.cause as Error).name, "TimeoutError");
-        return true;
-      });
+      await assert.rejects(
+        within("end of group.flush()", group.flush({ timeoutMs: 300 })),
+        (error) => {
+          assert.ok(error instanceof RedisError);
+          assert.equal(
+            error.message,
+            `Cannot confirm the counts of group "g": Redis at ${address} did not confirm them within 0.3 s; 1 counts stay pending and are written when it is back`,
+          );
+          assert.equal((error.cause as Error).name, "TimeoutError");
+          return true;
+        },
+      );
       const controller = new AbortController();
       const aborted = ecl.flush({ signal: controller.signal });
       controller.abort(new Error("shutting down"));
@@ -48,7 +51,10 @@ Deno.test("flush({ timeoutMs }) and flush({ signal }) stop waiting for a Redis t
         return true;
       });
       // An aborted signal: no wait at all.
-      await assert.rejects(group.flush({ signal: AbortSignal.abort() }), RedisError);
+      await assert.rejects(
+        within("end of group.flush()", group.flush({ signal: AbortSignal.abort() })),
+        RedisError,
+      );
       assert.equal(group.pendingSize, 1);
       await server.restart();
       await within(
@@ -60,7 +66,7 @@ Deno.test("flush({ timeoutMs }) and flush({ signal }) stop waiting for a Redis t
       assert.equal(await raw.get("g:24h:cur:a"), "3");
       assert.equal(group.pendingSize, 0);
     } finally {
-      await ecl.close({ timeoutMs: 2000 });
+      await within("end of ecl.close()", ecl.close({ timeoutMs: 2000 }));
     }
   }));
 
@@ -72,7 +78,7 @@ Deno.test("ready({ timeoutMs }) stops waiting for a Redis that accepts connectio
     });
     server.pause();
     try {
-      await assert.rejects(ecl.ready({ timeoutMs: 300 }), (error) => {
+      await assert.rejects(within("end of ecl.ready()", ecl.ready({ timeoutMs: 300 })), (error) => {
         assert.ok(error instanceof RedisError);
         assert.equal(
           error.message,
@@ -90,6 +96,6 @@ Deno.test("ready({ timeoutMs }) stops waiting for a Redis that accepts connectio
       assert.equal(await raw.get("g:24h:cur:a"), "1");
     } finally {
       server.resume();
-      await ecl.close({ timeoutMs: 2000 });
+      await within("end of ecl.close()", ecl.close({ timeoutMs: 2000 }));
     }
   }));

@@ -14,7 +14,7 @@ import { runCli, spawnScript, writeConfig } from "./_process.ts";
 import { LossyProxy } from "./_proxy.ts";
 import { type RawClient, RedisServer, withRedis } from "./_redis.ts";
 import { startCluster } from "./_cluster.ts";
-import { waitFor } from "./_wait.ts";
+import { waitFor, within } from "./_wait.ts";
 
 const WRITER_KEYS = "*:@w:*";
 /** Real `ecl log` processes (each a Deno start-up: a few on 2 cores), and library loggers. */
@@ -70,7 +70,7 @@ Deno.test("ecl log calls and 1,000 library loggers that log and close leave no w
           ecl.getGroup("web")!.log("hit");
           ecl.getGroup("dyn")!.log(`job${(started + index) % 3}`, 2);
           ecl.getGroup("cached")!.log("hit", 3);
-          await ecl.close();
+          await within("end of ecl.close()", ecl.close());
         }),
       );
     }
@@ -100,17 +100,17 @@ Deno.test("close(): a final write whose reply is lost is resent, counted once, a
     const raw = await server.client();
     // Load the script first, so that the command whose reply is lost is the one that counts.
     await raw.scriptLoad(FLUSH_SCRIPT);
-    await ecl.ready();
+    await within("end of ecl.ready()", ecl.ready());
     proxy.dropReplyTo("EVALSHA");
     ecl.getGroup("g")!.log("a", 7);
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
     assert.equal(proxy.dropped, 1);
     assert.deepEqual(await raw.mGet(["g:1h:cur:a", "g:1m:cur:a"]), ["7", "7"]);
     assert.deepEqual(await writerKeys(raw), []);
     // The outage and the reconnection are reported; nothing was lost or given up.
     assert.ok(warnings.every((w) => /^(Cannot reach|Reconnected to) Redis/.test(w)), `${warnings}`);
   } finally {
-    await proxy.close();
+    await within("end of proxy.close()", proxy.close());
     await server.stop();
   }
 });
@@ -128,7 +128,7 @@ Deno.test("ecl log whose reply is lost exits 0, counts once and leaves no writer
     assert.deepEqual(await raw.mGet(["web:5s:cur:hit", "web:5m:cur:hit"]), ["4", "4"]);
     assert.deepEqual(await writerKeys(raw), []);
   } finally {
-    await proxy.close();
+    await within("end of proxy.close()", proxy.close());
     await server.stop();
   }
 });
@@ -193,8 +193,8 @@ groups:
     assert.equal(await raw.get("g:1h:cur:a"), "1");
     assert.deepEqual(await writerKeys(raw), []);
   } finally {
-    await store.close();
-    await proxy.close();
+    await within("end of store.close()", store.close());
+    await within("end of proxy.close()", proxy.close());
     await server.stop();
   }
 });
@@ -246,8 +246,8 @@ Deno.test("Store.releaseWriter() is idempotent and never removes the record of a
       assert.equal(await limited.releaseWriter(group, "w1", 3), false);
       assert.deepEqual(await writerKeys(raw), ["g:1h:cur:@w:w1"]);
     } finally {
-      await limited.close();
-      await store.close();
+      await within("end of limited.close()", limited.close());
+      await within("end of store.close()", store.close());
     }
   }));
 
@@ -271,14 +271,14 @@ Deno.test("Redis Cluster: a closing logger releases its writer keys in every has
   };
   try {
     for (const name of names) ecl.getGroup(name)!.log("a", 2);
-    await ecl.flush();
+    await within("end of ecl.flush()", ecl.flush());
     // One key per (group, interval, shard), in as many slots: spread over the masters.
     assert.equal((await allWriterKeys()).length, 2 * names.length);
     assert.deepEqual(
       (await allWriterKeys()).filter((key) => !/^\{g\d:1[hm]:0\}:w:/.test(key)),
       [],
     );
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
     assert.deepEqual(await allWriterKeys(), []);
     for (const name of names) {
       const counts: string[] = [];
@@ -291,7 +291,7 @@ Deno.test("Redis Cluster: a closing logger releases its writer keys in every has
       assert.deepEqual(counts, ["2"]);
     }
   } finally {
-    await ecl.close();
+    await within("end of ecl.close()", ecl.close());
     await cluster.stop();
   }
 });
