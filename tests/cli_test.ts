@@ -125,6 +125,24 @@ Deno.test("ecl read reports a value that is not a count and prints the others", 
     await Deno.remove(config);
   }));
 
+Deno.test("ecl read gives up on a Redis that stopped answering: exit 3, one line naming the wait", () =>
+  withRedis(async (server) => {
+    const config = await configFor(server);
+    server.pause();
+    try {
+      const result = await runCli(["read", config, "-g", "requests", "-i", "5s"]);
+      assert.equal(result.code, 3, result.stderr);
+      assert.equal(result.stdout, "");
+      assert.match(
+        result.stderr,
+        /^ERROR: Redis at redis:\/\/127\.0\.0\.1:\d+\/0 did not answer within 10 s\n$/,
+      );
+    } finally {
+      server.resume();
+      await Deno.remove(config);
+    }
+  }));
+
 Deno.test("ecl log writes the count and exits 0 once Redis has it", () =>
   withRedis(async (server) => {
     const config = await configFor(server);

@@ -15,7 +15,9 @@ import {
   spanText,
   staleText,
 } from "../slot_health.ts";
+import { RedisError } from "../errors.ts";
 import { Store } from "../store.ts";
+import { withTimeout } from "../_timeout.ts";
 import { readMetrics } from "../metrics.ts";
 import { waitForStop } from "./_signals.ts";
 import { ExitCode } from "./_exit.ts";
@@ -148,6 +150,21 @@ function watchSeconds(watch: string | true, config: EclConfig, options: ReadOpti
   return seconds;
 }
 
+/**
+ * How long one read (connecting included) waits for Redis before `ecl read` gives up with exit 3:
+ * a frozen Redis would otherwise hold a Munin fetch or a cron job for ever.
+ */
+export const READ_TIMEOUT_MS = 10_000;
+
+/** `work`, or a {@link RedisError} naming the wait when Redis does not answer in time. */
+function withinReadTimeout<T>(store: Store, work: Promise<T>): Promise<T> {
+  return withTimeout(work, READ_TIMEOUT_MS, () => {
+    throw new RedisError(
+      `Redis at ${store.address} did not answer within ${READ_TIMEOUT_MS / 1000} s`,
+    );
+  });
+}
+
 /** Read and print (again and again with `watch`, until SIGINT); returns the exit code. */
 export async function runRead(options: ReadOptions): Promise<number> {
   const config = await loadConfig(options.config);
@@ -174,16 +191,16 @@ export async function runRead(options: ReadOptions): Promise<number> {
   }
   const store = new Store(config.redis, { reconnect: false });
   try {
-    await store.ready();
+    await withinReadTimeout(store, store.ready());
     if (options.watch === undefined) {
-      await writeStdout(await render(store, config, options));
+      await writeStdout(await withinReadTimeout(store, render(store, config, options)));
       return ExitCode.Ok;
     }
     const everyMs = watchSeconds(options.watch, config, options) * 1000;
     const terminal = Deno.stdout.isTerminal();
     const stop = waitForStop(["SIGINT"]);
     while (true) {
-      const text = await render(store, config, options);
+      const text = await withinReadTimeout(store, render(store, config, options));
       // On a terminal: redraw in place; elsewhere: one block per refresh.
       await writeStdout(terminal ? CLEAR_SCREEN + text : text + "\n");
       const timer = new Promise<"tick">((resolve) => setTimeout(() => resolve("tick"), everyMs));
@@ -192,6 +209,7 @@ export async function runRead(options: ReadOptions): Promise<number> {
     stop.dispose();
     return ExitCode.Ok;
   } finally {
-    await store.close();
+    // Replies still awaited from a Redis that stopped answering are dropped, not waited for.
+    await withTimeout(store.close(), 1000, () => store.close(true));
   }
 }
