@@ -252,7 +252,8 @@ export class EventCountLogger {
         await this.#store.close(true);
         return;
       }
-      await this.#store.close();
+      // Replies still awaited from a Redis that stopped answering are dropped at the deadline.
+      await withTimeout(this.#store.close(), timeoutMs, () => this.#store.close(true));
     })();
     return this.#closing;
   }

@@ -143,6 +143,26 @@ Deno.test("ecl read gives up on a Redis that stopped answering: exit 3, one line
     }
   }));
 
+Deno.test("ecl log gives up on a Redis that takes the connection but never answers: exit 3", () =>
+  withRedis(async (server) => {
+    // Database 1: the client's first command (SELECT) is one the frozen server never answers.
+    const config = await writeConfig(
+      `redis:\n  host: 127.0.0.1\n  port: ${server.port}\n  db: 1\ngroups:\n  g:\n    events: [a]\n    intervals: [1h]\n`,
+    );
+    server.pause();
+    try {
+      const result = await runCli(["log", config, "g", "a"]);
+      assert.equal(result.code, 3, result.stderr);
+      assert.match(
+        result.stderr,
+        /^ERROR: Cannot connect to Redis at redis:\/\/127\.0\.0\.1:\d+\/1: no answer within 10 s\n$/,
+      );
+    } finally {
+      server.resume();
+      await Deno.remove(config);
+    }
+  }));
+
 Deno.test("ecl log writes the count and exits 0 once Redis has it", () =>
   withRedis(async (server) => {
     const config = await configFor(server);

@@ -7,7 +7,7 @@ import { checkEventId } from "../ids.ts";
 import { countError, parseCount } from "../count.ts";
 import { NotFoundError } from "../errors.ts";
 import type { EventGroup } from "../group.ts";
-import { EventCountLogger } from "../logger.ts";
+import { DEFAULT_CLOSE_TIMEOUT_MS, EventCountLogger } from "../logger.ts";
 import { ExitCode } from "./_exit.ts";
 import { printInfo, printWarning } from "./_io.ts";
 import { findGroup } from "../lookup.ts";
@@ -74,7 +74,8 @@ export async function runLog(options: LogOptions): Promise<number> {
   }
   const ecl = new EventCountLogger(config, { onWarning: printWarning });
   try {
-    await ecl.ready();
+    // A Redis that takes the connection but never answers (frozen) fails here, not never.
+    await ecl.ready({ timeoutMs: DEFAULT_CLOSE_TIMEOUT_MS });
     const eventGroup = ecl.getGroup(group.name)!;
     // close(), not flush(): it resends a write whose reply was lost until Redis answers. Exiting
     // non-zero after such a write would make a shell loop log again, and count twice.
