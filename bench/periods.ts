@@ -51,7 +51,10 @@ function evalWith(raw: RawClient): PeriodsRedis {
   return {
     async evalScript(script, keys, args) {
       try {
-        return await raw.evalSha(script.sha, { keys, arguments: args });
+        return await raw.evalSha(createHash("sha1").update(script.source).digest("hex"), {
+          keys,
+          arguments: args,
+        });
       } catch (error) {
         if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
         return await raw.eval(script.source, { keys, arguments: args });

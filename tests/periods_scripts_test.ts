@@ -3,6 +3,7 @@
  * Cluster for the per-shard calls. Scripts are sent by a plain node-redis client here; the store
  * sends them the same way behind the layout seam.
  */
+import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
 import { createCluster } from "@redis/client";
 import {
@@ -47,7 +48,10 @@ function evalWith(client: ScriptClient): PeriodsRedis & { calls: number; hashRea
     async evalScript(script: PeriodsScript, keys: string[], args: string[]) {
       redis.calls++;
       try {
-        return await client.evalSha(script.sha, { keys, arguments: args });
+        return await client.evalSha(createHash("sha1").update(script.source).digest("hex"), {
+          keys,
+          arguments: args,
+        });
       } catch (error) {
         if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
         return await client.eval(script.source, { keys, arguments: args });

@@ -4,6 +4,7 @@
  * never decreasing, not doubled by a resend after a lost reply, invisible to the Python
  * implementation's key patterns; the periods layout's write script keeps it per shard.
  */
+import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
 import { createApp } from "../lib/commands/serve.ts";
 import {
@@ -323,7 +324,10 @@ function periodsRedis(client: RawClient): PeriodsRedis {
   return {
     async evalScript(script: PeriodsScript, keys: string[], args: string[]) {
       try {
-        return await client.evalSha(script.sha, { keys, arguments: args });
+        return await client.evalSha(createHash("sha1").update(script.source).digest("hex"), {
+          keys,
+          arguments: args,
+        });
       } catch (error) {
         if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
         return await client.eval(script.source, { keys, arguments: args });

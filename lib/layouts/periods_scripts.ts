@@ -8,7 +8,6 @@
  * Sentinel) the shards of a batch go in one call, atomically.
  * @module
  */
-import { createHash } from "node:crypto";
 import {
   batchWriterKey,
   expireAt,
@@ -46,16 +45,14 @@ export const PERIODS_TOTALS_MARKER = "@total";
 /** The error a script returns when the ACL forbids one of its commands. */
 export const PERIODS_NOPERM_REPLY = "NOPERM this user may not run every command ecl needs here";
 
-/** A Lua script and its SHA1 (for `EVALSHA`). */
+/** A Lua script (the store runs it by SHA1, computed once per script). */
 export interface PeriodsScript {
   /** Lua source. */
   readonly source: string;
-  /** SHA1 of the source, hex. */
-  readonly sha: string;
 }
 
 function script(source: string): PeriodsScript {
-  return { source, sha: createHash("sha1").update(source).digest("hex") };
+  return { source };
 }
 
 /**
