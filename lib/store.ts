@@ -20,6 +20,7 @@ import type {
 } from "./layouts/layout.ts";
 import { PeriodsLayout } from "./layouts/periods.ts";
 import { PythonLayout } from "./layouts/python.ts";
+import { TIME_SCRIPT } from "./layouts/periods_scripts.ts";
 import { LEASE_SCRIPT, RELEASE_SCRIPT } from "./scripts.ts";
 
 export type { FlushRequest, FlushResult, HistoryPeriod, PeriodValues } from "./layouts/layout.ts";
@@ -52,6 +53,8 @@ export interface StoreOptions {
   outageNote?: string;
   /** Called when a connection is (re-)established after an outage. */
   onReconnect?: (message: string) => void;
+  /** Called once, when the first connection is established (start-up checks). */
+  onConnect?: () => void;
 }
 
 /** The SHA-1 of `text` in hex, as `EVALSHA` names a script (Web Crypto: no Node module to load). */
@@ -72,6 +75,7 @@ export class Store {
   #connecting: Promise<void> | undefined;
   #outage = false;
   #closed = false;
+  #connectedOnce = false;
   /** `ready()` calls waiting for their first attempt; they report a failure themselves. */
   #readyWaiters = 0;
 
@@ -111,10 +115,18 @@ export class Store {
   }
 
   #onReady(): void {
+    this.#connected();
     if (this.#outage) {
       this.#outage = false;
       this.#options.onReconnect?.(`Reconnected to Redis at ${this.address}`);
     }
+  }
+
+  /** The first connection is up: call `onConnect` (once). */
+  #connected(): void {
+    if (this.#connectedOnce || this.#closed) return;
+    this.#connectedOnce = true;
+    this.#options.onConnect?.();
   }
 
   #onError(error: Error): void {
@@ -154,7 +166,7 @@ export class Store {
   connect(): Promise<void> {
     if (this.#closed) return Promise.reject(new RedisError("Cannot use a closed Redis connection"));
     this.#connecting ??= this.#connection.connect().then(
-      () => undefined,
+      () => this.#connected(),
       (error: Error) => {
         this.#connecting = undefined;
         throw this.#error("connect to", this.#connection.explain(error), false);
@@ -310,30 +322,49 @@ export class Store {
   /**
    * For each (group, interval) that has counts in the keys of a layout other than its own (its
    * `layout:` was switched, or another process runs with another config): a warning saying so.
-   * Those counts are not read. Cheap probes, no SCAN.
+   * Those counts are not read. Cheap probes, no SCAN, sent together (one round trip or two).
    */
   async otherLayoutWarnings(groups: Iterable<GroupConfig>): Promise<string[]> {
     await this.ready();
-    const warnings: string[] = [];
+    const probes: Promise<string | undefined>[] = [];
     for (const group of groups) {
       const own = this.layoutOf(group);
       for (const other of [PYTHON, PERIODS]) {
         if (other === own || (other.rotates && this.#commands.cluster)) continue;
         for (const interval of group.intervals) {
-          const found = await this.#send(
-            "read from",
-            () => other.hasCounts(this.#commands, group, interval),
-          );
-          if (!found) continue;
-          warnings.push(
-            `group ${
-              JSON.stringify(group.name)
-            }, interval ${interval.name}: Redis holds counts in layout "${other.name}", but the group uses layout "${own.name}": they are not read (see README, "Layouts": switching a group's layout)`,
+          probes.push(
+            this.#send("read from", () => other.hasCounts(this.#commands, group, interval)).then((
+              found,
+            ) => found ? otherLayoutWarning(group, interval, other, own) : undefined),
           );
         }
       }
     }
-    return warnings;
+    return (await Promise.all(probes)).filter((warning) => warning !== undefined);
+  }
+
+  /**
+   * {@link Store.otherLayoutWarnings} for the groups whose layout needs no master (`periods`): the
+   * python-layout keys a switch left behind stay until deleted, and no `ecl master` runs for these
+   * groups to warn about them (it warns about the other groups itself; periods hashes expire).
+   * One `MGET` per (group, interval), none on a cluster.
+   */
+  masterlessLayoutWarnings(groups: Iterable<GroupConfig>): Promise<string[]> {
+    const masterless = [...groups].filter((group) => !this.layoutOf(group).rotates);
+    return masterless.length === 0 ? Promise.resolve([]) : this.otherLayoutWarnings(masterless);
+  }
+
+  /**
+   * Redis's clock (`TIME`), in UNIX seconds with microseconds: the clock that decides which period
+   * of a `periods` group is current.
+   */
+  async time(): Promise<number> {
+    await this.ready();
+    const [seconds, micros] = await this.#send(
+      "read the clock of",
+      () => this.#run(TIME_SCRIPT.source, [MASTER_LEASE_KEY], []),
+    ) as [string, string];
+    return Number(seconds) + Number(micros) / 1e6;
   }
 
   /**
@@ -404,6 +435,18 @@ export class Store {
       }
     }
   }
+}
+
+/** The one wording of "counts of (group, interval) sit in the keys of `other`, not read". */
+function otherLayoutWarning(
+  group: GroupConfig,
+  interval: IntervalConfig,
+  other: Layout,
+  own: Layout,
+): string {
+  return `group ${
+    JSON.stringify(group.name)
+  }, interval ${interval.name}: Redis holds counts in layout "${other.name}", but the group uses layout "${own.name}": they are not read (see README, "Layouts": switching a group's layout)`;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * `ecl status`: a check for Nagios, Icinga and the like. Reads what the checks need from Redis
- * (through `lib/metrics.ts`, within {@link STATUS_TIMEOUT_MS}) and prints what
- * `lib/format/status.ts` judges; the exit code is the status's.
+ * (through `lib/metrics.ts` for `python` groups; the current period and Redis's clock for
+ * `periods` groups; all within {@link STATUS_TIMEOUT_MS}) and prints what `lib/format/status.ts`
+ * judges; the exit code is the status's.
  * @module
  */
 import { type EclConfig, loadConfig } from "../config.ts";
@@ -14,6 +15,8 @@ import {
 } from "../format/status.ts";
 import { readIntervals, selectIntervals } from "../metrics.ts";
 import { Store } from "../store.ts";
+import { CUR } from "../keys.ts";
+import { graceSeconds } from "../layouts/periods.ts";
 import { withTimeout } from "../_timeout.ts";
 import { writeStdout } from "./_io.ts";
 
@@ -28,22 +31,45 @@ export interface StatusOptions {
   format: "text" | "json";
 }
 
+/** Redis's clock and this host's at the middle of the round trip that read it. */
+async function readClock(store: Store): Promise<{ redisSeconds: number; localSeconds: number }> {
+  const sent = Date.now();
+  const redisSeconds = await store.time();
+  return { redisSeconds, localSeconds: (sent + Date.now()) / 2000 };
+}
+
 /** Read what the checks need; Redis failures and time-outs become `redisError`. */
 function gather(config: EclConfig, store: Store): Promise<StatusInput> {
   const base = { redisAddress: store.address };
   const reads = (async (): Promise<StatusInput> => {
     try {
       await store.ready();
-      // Only groups whose layout rotates have a master to check; the others are always on time.
-      const rotated = selectIntervals(config, {}).filter(([group]) =>
-        store.layoutOf(group).rotates
-      );
-      const { leaseHolder, intervals } = await readIntervals(store, rotated, { counts: false });
+      const pairs = selectIntervals(config, {});
+      // Only groups whose layout rotates have a master to check; the others need none: their
+      // current period is read on Redis's clock, which is compared with this host's.
+      const rotated = pairs.filter(([group]) => store.layoutOf(group).rotates);
+      const masterless = pairs.filter(([group]) => !store.layoutOf(group).rotates);
+      const [{ leaseHolder, intervals }, periods, clock] = await Promise.all([
+        readIntervals(store, rotated, { counts: false }),
+        Promise.all(masterless.map(async ([group, interval]) => {
+          const period = await store.readPeriod(group, interval, CUR, new Set(), false);
+          return {
+            group: group.name,
+            interval: interval.name,
+            seconds: interval.seconds,
+            currentStart: period.start!,
+            graceSeconds: graceSeconds(interval),
+          };
+        })),
+        masterless.length === 0 ? undefined : readClock(store),
+      ]);
       return {
         ...base,
         masterNeeded: rotated.length > 0,
         leaseHolder,
         intervals: intervals.map(({ last, seconds }) => ({ slot: last, seconds })),
+        periods,
+        clock,
       };
     } catch (error) {
       return { ...base, redisError: (error as Error).message };
