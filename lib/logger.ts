@@ -95,10 +95,23 @@ export class EventCountLogger {
       onWarning: this.#warn,
       onReconnect: this.#warn,
       outageNote: "counts are kept and written when it is back",
+      onConnect: () => this.#warnSwitchedLayouts(config.groups),
     });
     for (const group of config.groups.values()) {
       this.#groups.set(group.name, new EventGroup(group, { store: this.#store, warn: this.#warn }));
     }
+  }
+
+  /**
+   * Once, at the first connection: warn about counts that a switch to `layout: periods` left in
+   * the python layout's keys (not read; no master runs for such a group to say so). One `MGET`.
+   */
+  #warnSwitchedLayouts(groups: EclConfig["groups"]): void {
+    if (withoutLayoutProbe.has(this)) return;
+    this.#store.masterlessLayoutWarnings(groups.values()).then(
+      (warnings) => warnings.forEach((warning) => this.#warn(warning)),
+      () => {}, // a failed probe (Redis gone again, an ACL without it) warns nothing
+    );
   }
 
   /**
@@ -261,4 +274,15 @@ export class EventCountLogger {
 
 function isValidated(value: GroupsSpec | EclConfig): value is EclConfig {
   return value.groups instanceof Map;
+}
+
+/** Loggers that skip the start-up probe for another layout's counts (see {@link skipLayoutProbe}). */
+const withoutLayoutProbe = new WeakSet<EventCountLogger>();
+
+/**
+ * Internal (not in mod.ts), for `ecl log`: `logger` does not probe for counts in another layout's
+ * keys at its first connection. A one-shot writer reads nothing, and its start-up stays lean.
+ */
+export function skipLayoutProbe(logger: EventCountLogger): void {
+  withoutLayoutProbe.add(logger);
 }

@@ -99,6 +99,13 @@ Deno.test("Redis Cluster: the CLI and two logger processes give exact totals", a
     assert.equal(read.stdout, "e1:50000\ne2:50000\n", read.stderr);
     const other = await runCli(["read", config, "-g", "other", "--current", "-f", "json"]);
     assert.deepEqual(JSON.parse(other.stdout).current.counts, { x: 7 });
+    // ecl status: no master needed; Redis's clock read from a node (a script without keys).
+    const status = await runCli(["status", config]);
+    assert.equal(status.code, 0, status.stdout + status.stderr);
+    assert.match(
+      status.stdout,
+      /^ECL OK - redis up, no master needed, 2 intervals in layout periods, this host's clock within 0\.\d s of Redis's\n/,
+    );
   } finally {
     await Deno.remove(config);
     await cluster.stop();

@@ -7,7 +7,7 @@ import { checkEventId } from "../ids.ts";
 import { countError, parseCount } from "../count.ts";
 import { NotFoundError } from "../errors.ts";
 import type { EventGroup } from "../group.ts";
-import { DEFAULT_CLOSE_TIMEOUT_MS, EventCountLogger } from "../logger.ts";
+import { DEFAULT_CLOSE_TIMEOUT_MS, EventCountLogger, skipLayoutProbe } from "../logger.ts";
 import { ExitCode } from "./_exit.ts";
 import { printInfo, printWarning } from "./_io.ts";
 import { findGroup } from "../lookup.ts";
@@ -73,6 +73,7 @@ export async function runLog(options: LogOptions): Promise<number> {
     }
   }
   const ecl = new EventCountLogger(config, { onWarning: printWarning });
+  skipLayoutProbe(ecl);
   try {
     // A Redis that takes the connection but never answers (frozen) fails here, not never.
     await ecl.ready({ timeoutMs: DEFAULT_CLOSE_TIMEOUT_MS });

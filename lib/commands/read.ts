@@ -2,7 +2,7 @@
  * `ecl read`: print the counts of the last finished (or current) interval of a group, or its last
  * N periods (`--history`), as text, JSON, CSV, Munin or Prometheus; `--watch` prints again.
  */
-import { type EclConfig, type IntervalConfig, loadConfig } from "../config.ts";
+import { type EclConfig, type GroupConfig, type IntervalConfig, loadConfig } from "../config.ts";
 import { formatJson } from "../format/json.ts";
 import { formatText } from "../format/text.ts";
 import { formatHistoryCsv, formatHistoryJson, formatHistoryText } from "../format/history.ts";
@@ -83,11 +83,36 @@ function reportSpan(
   if (health.stale && rotated) printWarning(`${name}: ${staleText(slot)}: ${NO_MASTER_HINT}`);
 }
 
+/** Whether every count read is 0 (or there are none). */
+function allZero(counts: Iterable<ReadonlyMap<string, number>>): boolean {
+  for (const map of counts) for (const count of map.values()) if (count !== 0) return false;
+  return true;
+}
+
+/**
+ * What was read is empty: when the group was switched to `layout: periods`, its counts may sit in
+ * the python layout's keys, unread; say so (once per run). Probed only then: a read that finds
+ * counts costs no extra round trip.
+ */
+async function warnIfSwitched(
+  store: Store,
+  group: GroupConfig,
+  interval: IntervalConfig,
+  warned: { done: boolean },
+): Promise<void> {
+  if (warned.done) return;
+  warned.done = true;
+  const warnings = await store.masterlessLayoutWarnings([{ ...group, intervals: [interval] }])
+    .catch(() => []); // a failed probe (an ACL without it) warns nothing
+  for (const warning of warnings) printWarning(warning);
+}
+
 /** Read once and return the text to print (warnings go to stderr). */
 async function render(
   store: Store,
   config: EclConfig,
   options: ReadOptions,
+  warned: { done: boolean },
 ): Promise<string> {
   const now = Date.now() / 1000;
   if (options.format === "prometheus") {
@@ -113,6 +138,9 @@ async function render(
   }
   if (options.history !== undefined) {
     const periods = await store.readHistory(group, interval, historyCount(options.history));
+    if (allZero(periods.map((period) => period.counts))) {
+      await warnIfSwitched(store, group, interval, warned);
+    }
     if (options.format === "json") return formatHistoryJson(group.name, interval.name, periods);
     if (options.format === "csv") return formatHistoryCsv(periods);
     return formatHistoryText(periods, Deno.stdout.isTerminal());
@@ -122,10 +150,14 @@ async function render(
   const sections: { last?: SlotCounts; current?: SlotCounts } = {};
   if (options.which !== "current") sections.last = await readSlot(store, group, interval, LAST);
   if (options.which !== "last") sections.current = await readSlot(store, group, interval, CUR);
-  for (const slot of [sections.last, sections.current]) if (slot) reportInvalid(slot);
+  const slots = [sections.last, sections.current].filter((slot) => slot !== undefined);
+  for (const slot of slots) reportInvalid(slot);
+  if (slots.every((slot) => slot.invalid.size === 0) && allZero(slots.map((slot) => slot.counts))) {
+    await warnIfSwitched(store, group, interval, warned);
+  }
   if (options.format === "json") return formatJson(interval, sections, now, rotated);
   if (options.format === "csv") {
-    return formatHistoryCsv([sections.last, sections.current].filter((s) => s !== undefined));
+    return formatHistoryCsv(slots);
   }
   reportSpan((sections.last ?? sections.current)!, interval, now, rotated);
   return formatText(sections);
@@ -190,17 +222,18 @@ export async function runRead(options: ReadOptions): Promise<number> {
     }
   }
   const store = new Store(config.redis, { reconnect: false });
+  const warned = { done: false };
   try {
     await withinReadTimeout(store, store.ready());
     if (options.watch === undefined) {
-      await writeStdout(await withinReadTimeout(store, render(store, config, options)));
+      await writeStdout(await withinReadTimeout(store, render(store, config, options, warned)));
       return ExitCode.Ok;
     }
     const everyMs = watchSeconds(options.watch, config, options) * 1000;
     const terminal = Deno.stdout.isTerminal();
     const stop = waitForStop(["SIGINT"]);
     while (true) {
-      const text = await withinReadTimeout(store, render(store, config, options));
+      const text = await withinReadTimeout(store, render(store, config, options, warned));
       // On a terminal: redraw in place; elsewhere: one block per refresh.
       await writeStdout(terminal ? CLEAR_SCREEN + text : text + "\n");
       const timer = new Promise<"tick">((resolve) => setTimeout(() => resolve("tick"), everyMs));

@@ -168,11 +168,17 @@ function dashboardHistory(store: Store, ring: HistoryRing): DashboardOptions {
 export async function runServe(options: ServeOptions): Promise<number> {
   const address = parseListen(options.listen);
   const config = await loadConfig(options.config);
-  const store = new Store(config.redis, {
+  const store: Store = new Store(config.redis, {
     // Reads fail at once while disconnected instead of waiting for Redis.
     offlineQueue: false,
     onWarning: printWarning,
     onReconnect: printInfo,
+    // Once, at the first connection: counts that a switch to `layout: periods` left unread.
+    onConnect: () =>
+      store.masterlessLayoutWarnings(config.groups.values()).then(
+        (warnings) => warnings.forEach((warning) => printWarning(warning)),
+        () => {}, // a failed probe (Redis gone again, an ACL without it) warns nothing
+      ),
   });
   const controller = new AbortController();
   // Charts fill while serve runs: the finished period of every interval, read after each boundary.
