@@ -17,8 +17,9 @@ const WARNING_PREFIX = "ecl: ";
 /** Options of {@link EventCountLogger}. */
 export interface LoggerOptions {
   /**
-   * Where warnings go (undeclared events, bad counts, Redis outages). Messages never contain a
-   * password.
+   * Where warnings go (undeclared events, bad counts, Redis outages; once, at the first connection,
+   * counts of a `layout: periods` group left in the python layout's keys). Messages never contain
+   * a password.
    * @default a line on stderr via `console.warn`, prefixed with `ecl: `
    */
   onWarning?: (message: string) => void;
