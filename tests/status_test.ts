@@ -517,8 +517,9 @@ Deno.test("ecl status (the bundle): a config of periods groups only is OK withou
       `redis: {host: 127.0.0.1, port: ${server.port}}\ngroups:\n  p:\n    layout: periods\n    intervals: [5m, 1h]\n`,
     );
     try {
-      // Clear of a 5-minute boundary, so that the current periods read and computed here agree.
-      await awayFromBoundaries();
+      // Clear of a 5-minute boundary (by more than a slow start of the bundle), so that the
+      // current periods read and computed here agree.
+      await awayFromBoundaries(15);
       const now = Date.now() / 1000;
       const m5 = Math.floor(now / 300) * 300;
       const h1 = Math.floor(now / 3600) * 3600;
@@ -565,8 +566,9 @@ Deno.test("ecl status (the bundle): a config of periods groups only is OK withou
 
 Deno.test("ecl status: python and periods groups: the python groups' rotations judged as before, the periods groups listed", () =>
   withRedis(async (server) => {
-    // 10 s: past the 5 s grace, requests:1h has missed exactly 3 boundaries.
-    await awayFromBoundaries(10);
+    // 15 s: past the 5 s grace (requests:1h has missed exactly 3 boundaries), and no boundary
+    // passes while ecl status starts.
+    await awayFromBoundaries(15);
     const file = await writeConfig(
       `redis: {host: 127.0.0.1, port: ${server.port}}\n${YAML_GROUPS}  web:\n    layout: periods\n    intervals: [5m]\n`,
     );
