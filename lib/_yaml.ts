@@ -6,8 +6,8 @@
  *
  * Why js-yaml's ES module build: it uses no Node module, so in Deno it loads no Node compatibility
  * layer. The `yaml` package's Node build (the one Deno resolves) is CommonJS that requires
- * `node:process` and `node:buffer`: it cost `ecl read` from source ~40 ms of CPU and ~17 MiB, and
- * its first parse another ~8 ms (js-yaml: ~4 ms).
+ * `node:process` and `node:buffer`: it cost `ecl read` from source ~40 ms of CPU and ~9 MiB, and
+ * its first parse ~8 ms (js-yaml's: ~4 ms).
  * @module
  */
 // deno-lint-ignore no-import-prefix -- see lib/store.ts
