@@ -65,7 +65,7 @@ export function envVar(name: string): string | undefined {
 
 /**
  * Let the timer of `handle` (from the global `setTimeout` or `setInterval`) no longer keep the
- * process alive; it still fires while something else does. (Since Deno 2.6 the global timers are
+ * process alive; it still fires while something else does. (In Deno 2.9 the global timers are
  * Node's, loaded at their first use, `clearTimeout` included: ~5 ms and ~4 MiB at start.)
  */
 export function unrefTimer(handle: ReturnType<typeof setTimeout>): void {
