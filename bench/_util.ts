@@ -158,6 +158,8 @@ export interface Workload {
   readonly target?: Target;
   /** What it compares to. */
   readonly reference: string;
+  /** Fewest measured runs, whatever `--runs` says (for noisy measures). */
+  readonly minRuns?: number;
   /** Runs nothing measured before the first run (warm caches, load scripts). */
   readonly warmUp?: (context: BenchContext) => Promise<void>;
   /** One measured run; checks its counts. Redis is empty when it starts. */
@@ -414,7 +416,8 @@ export async function runWorkload(workload: Workload, context: BenchContext): Pr
       await context.raw.flushAll();
       await workload.warmUp(context);
     }
-    for (let run = 1; run <= context.options.runs; run++) {
+    const runs = Math.max(context.options.runs, workload.minRuns ?? 1);
+    for (let run = 1; run <= runs; run++) {
       await context.raw.flushAll();
       const sample = await workload.run(context);
       collect(collected, "", sample.value, sample.baseline);
@@ -425,9 +428,7 @@ export async function runWorkload(workload: Workload, context: BenchContext): Pr
       for (const error of sample.errors) errors.push(`run ${run}: ${error}`);
       for (const note of sample.notes ?? []) notes.add(note);
       progress(
-        `  ${workload.name} run ${run}/${context.options.runs}: ${
-          formatValue(sample.value, workload.unit)
-        }${
+        `  ${workload.name} run ${run}/${runs}: ${formatValue(sample.value, workload.unit)}${
           sample.baseline === undefined
             ? ""
             : ` (baseline ${formatValue(sample.baseline, workload.unit)})`

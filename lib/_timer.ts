@@ -3,7 +3,7 @@
  * and never keep a process alive, and the backoff between retries.
  * @module
  */
-import { clearTimeout, setTimeout } from "node:timers";
+import { unrefTimer } from "./_runtime.ts";
 
 /** Longest single wait; `setTimeout` overflows past 2^31 ms (24.8 days). */
 const MAX_WAIT_MS = 3_600_000;
@@ -29,11 +29,11 @@ export function runAt(atMs: number, callback: () => void, now: () => number = Da
     }
     // Whole milliseconds, rounded up: a timer never fires early and then again for the rest.
     handle = setTimeout(arm, Math.min(Math.ceil(wait), MAX_WAIT_MS));
-    handle.unref();
+    unrefTimer(handle);
   };
   // Always asynchronous, even when already due.
   handle = setTimeout(arm, Math.max(0, Math.min(Math.ceil(atMs - now()), MAX_WAIT_MS)));
-  handle.unref();
+  unrefTimer(handle);
   return {
     cancel() {
       clearTimeout(handle);

@@ -7,8 +7,6 @@
  * the one place that turns them into camelCase.
  * @module
  */
-// deno-lint-ignore no-import-prefix -- see lib/store.ts
-import { LineCounter, parseDocument } from "npm:yaml@^2";
 import { Checker, type Mapping, member } from "./_config_checker.ts";
 import { ConfigError } from "./errors.ts";
 import { checkEventId, checkGroupName } from "./ids.ts";
@@ -16,6 +14,7 @@ import { parseInterval } from "./interval.ts";
 import { FIELDS_PER_SHARD, shardCount } from "./layouts/periods_keys.ts";
 import { fileErrorText, show } from "./_message.ts";
 import { readTextFile } from "./_runtime.ts";
+import { parseYaml, YamlError } from "./_yaml.ts";
 import { parseRedis, REDIS_URL_ENV, type RedisConfig, redisUrlFromEnv } from "./redis_config.ts";
 
 /** Default of `max_pending_keys`: at most about 90 MB of pending counters (36-90 B each). */
@@ -306,29 +305,15 @@ export async function loadConfig(file: string): Promise<EclConfig> {
       cause: error,
     });
   }
-  // Without prettyErrors, `linePos` stays unset: positions come from a LineCounter instead.
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, {
-    prettyErrors: false,
-    uniqueKeys: true,
-    lineCounter,
-    // No process warnings on stderr (e.g. for a mapping used as a key): only ConfigErrors.
-    logLevel: "error",
-  });
-  const problem = document.errors[0];
-  if (problem !== undefined) {
-    const position = lineCounter.linePos(problem.pos[0]);
-    const where = ` at line ${position.line}, column ${position.col}`;
-    const what = problem.message.split("\n")[0];
-    throw new ConfigError(`Cannot parse YAML${where}: ${what}`, "", file);
-  }
   let raw: unknown;
   try {
-    raw = document.toJS({ maxAliasCount: 100 });
+    raw = parseYaml(text);
   } catch (error) {
-    // An alias to a later anchor, or too many aliases (a "billion laughs" document).
-    const what = (error as Error).message.split("\n")[0];
-    throw new ConfigError(`Cannot parse YAML: ${what}`, "", file, { cause: error });
+    if (!(error instanceof YamlError)) throw error;
+    const where = error.line === undefined ? "" : ` at line ${error.line}, column ${error.column}`;
+    throw new ConfigError(`Cannot parse YAML${where}: ${error.message}`, "", file, {
+      cause: error,
+    });
   }
   return parseConfig(raw, { file, redisUrl: redisUrlFromEnv() });
 }

@@ -4,11 +4,9 @@
  * when the holder dies, it lapses and a standby takes it.
  * @module
  */
-import { hostname } from "node:os";
-import process from "node:process";
-import { clearInterval, setInterval } from "node:timers";
 import { RedisError } from "./errors.ts";
 import type { Store } from "./store.ts";
+import { hostname, pid, unrefTimer } from "./_runtime.ts";
 
 /**
  * How long the lease lasts without renewal. Long is cheap: rotations are idempotent, so the lease
@@ -24,7 +22,7 @@ export const LEASE_RENEW_MS = 3000;
 
 /** A unique ID for this master process: host, pid and a random part. */
 export function masterId(): string {
-  return `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
+  return `${hostname()}:${pid()}:${crypto.randomUUID().slice(0, 8)}`;
 }
 
 /** Options of {@link Leadership}. */
@@ -84,7 +82,7 @@ export class Leadership {
     const first = await this.#tick();
     if (first instanceof RedisError && first.refused) throw first;
     this.#timer = setInterval(() => void this.#tick(), LEASE_RENEW_MS);
-    this.#timer.unref();
+    unrefTimer(this.#timer);
   }
 
   /** One attempt to take or renew the lease; returns the error, if any. */

@@ -9,7 +9,7 @@ import { DummyEventGroup, EventGroup } from "./group.ts";
 import { Store } from "./store.ts";
 import { expiryText, type WaitOptions, withTimeout } from "./_timeout.ts";
 import { RedisError } from "./errors.ts";
-import process from "node:process";
+import { offSignal, onSignal, raiseSignal } from "./_runtime.ts";
 
 /** Prefix of every warning ecl prints by default. */
 const WARNING_PREFIX = "ecl: ";
@@ -213,18 +213,18 @@ export class EventCountLogger {
   ): () => void {
     const handlers = new Map<(typeof signals)[number], () => void>();
     const remove = () => {
-      for (const [signal, handler] of handlers) process.off(signal, handler);
+      for (const [signal, handler] of handlers) offSignal(signal, handler);
       handlers.clear();
     };
     for (const signal of signals) {
       const handler = () => {
         remove();
         this.close(options).catch((error) => this.#warn((error as Error).message)).finally(() =>
-          process.kill(process.pid, signal)
+          raiseSignal(signal)
         );
       };
       handlers.set(signal, handler);
-      process.on(signal, handler);
+      onSignal(signal, handler);
     }
     return remove;
   }

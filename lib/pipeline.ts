@@ -12,7 +12,6 @@
  * releases those records at once.
  * @module
  */
-import { clearInterval, clearTimeout, setImmediate, setInterval, setTimeout } from "node:timers";
 import { Accumulator, type Batch, splitBatch } from "./accumulator.ts";
 import type { GroupConfig } from "./config.ts";
 import { RedisError } from "./errors.ts";
@@ -23,6 +22,7 @@ import type { FlushResult, Store } from "./store.ts";
 import { RESEND_WINDOW_MS } from "./layouts/layout.ts";
 import { backoffMs, runAt, type Timer } from "./_timer.ts";
 import { expiryText, type WaitOptions, withTimeout } from "./_timeout.ts";
+import { unrefTimer } from "./_runtime.ts";
 
 /** Longest wait for the master to open a new period before counts of it go to `cur` anyway. */
 const MAX_DEFER_SECONDS = 2;
@@ -124,7 +124,7 @@ export class WritePipeline {
       this.#scheduleBoundary();
       if (this.#config.syncIntervalMs !== undefined) {
         this.#syncTimer = setInterval(() => this.writeInBackground(), this.#config.syncIntervalMs);
-        this.#syncTimer.unref();
+        unrefTimer(this.#syncTimer);
       }
     }
     return this.#accumulator;
@@ -398,7 +398,7 @@ export class WritePipeline {
       this.#retryTimer = undefined;
       this.writeInBackground();
     }, delayMs);
-    this.#retryTimer.unref();
+    unrefTimer(this.#retryTimer);
   }
 
   /**

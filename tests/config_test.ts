@@ -582,37 +582,37 @@ Deno.test("loadConfig() reports YAML errors with line and column on one line", a
     [
       "unclosed flow sequence",
       "groups:\n  requests:\n    intervals: [5m\n",
-      /^Cannot parse YAML at line 4, column 1: Flow sequence in block collection must be sufficiently indented and end with a \]$/,
+      /^Cannot parse YAML at line 4, column 1: deficient indentation$/,
     ],
     [
       "duplicate keys",
       "groups:\n  requests:\n    intervals: [5m]\n  requests:\n    intervals: [1h]\n",
-      /^Cannot parse YAML at line 4, column 3: Map keys must be unique$/,
+      /^Cannot parse YAML at line 4, column 3: duplicated mapping key$/,
     ],
     [
       "duplicate top-level keys",
       "redis: {}\nredis: {}\n",
-      /^Cannot parse YAML at line 2, column 1: Map keys must be unique$/,
+      /^Cannot parse YAML at line 2, column 1: duplicated mapping key$/,
     ],
     [
       "a tab as indentation",
       "groups:\n  requests:\n\tintervals: [5m]\n",
-      /^Cannot parse YAML at line 3, column 1: Tabs are not allowed as indentation$/,
+      /^Cannot parse YAML at line 3, column 1: tab characters must not be used in indentation$/,
     ],
     [
       "an unclosed quote",
       'groups:\n  r:\n    intervals: [5m]\n    events: ["a\n',
-      /^Cannot parse YAML at line 5, column 1: Missing closing "quote$/,
+      /^Cannot parse YAML at line 5, column 1: deficient indentation$/,
     ],
     [
       "two documents",
       "groups: {}\n---\ngroups: {}\n",
-      /^Cannot parse YAML at line 2, column 1: Source contains multiple documents/,
+      /^Cannot parse YAML: Expected one document, found 2 \(separated by ---\)$/,
     ],
     [
       "an alias without an anchor",
       "groups: {a: *nope}\n",
-      /^Cannot parse YAML: Unresolved alias \(the anchor must be set before the alias\): nope$/,
+      /^Cannot parse YAML at line 1, column 14: unidentified alias "nope"$/,
     ],
   ];
   for (const [name, yaml, detail] of cases) {

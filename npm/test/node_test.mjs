@@ -84,3 +84,43 @@ test("two Node processes log, ecl master rotates, Node reads exact counts", asyn
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+/** `promise`, or a failure naming `what` after `ms` milliseconds. */
+function within(what, ms, promise) {
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+test("closeOnSignals() under Node: SIGTERM writes the cached counts, then ends the process", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "ecl-node-"));
+  const redis = await startRedis(dir);
+  const config = join(dir, "ecl.yml");
+  await writeFile(
+    config,
+    `redis: {host: 127.0.0.1, port: ${redis.port}}\ngroups:\n  cached:\n    auto_declare_events: true\n    intervals: [1h]\n    sync_interval: 3600\n`,
+  );
+  const child = spawn("node", ["test/_signal_logger.mjs", config, "1000"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const ecl = await EventCountLogger.fromFile(config);
+  try {
+    const ready = new Promise((resolve) => child.stdout.once("data", (data) => resolve(String(data))));
+    assert.equal(await within("the logger's ready line", 30_000, ready), "ready\n");
+    child.kill("SIGTERM");
+    assert.deepEqual(await within("the logger's exit", 30_000, exited), { code: null, signal: "SIGTERM" });
+    const counts = await within("getCounts()", 30_000, ecl.getGroup("cached").getCounts("1h", { current: true }));
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(counts).sort()),
+      Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`e${i}`, 100])),
+    );
+  } finally {
+    child.kill("SIGKILL");
+    await ecl.close();
+    redis.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
