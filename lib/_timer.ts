@@ -36,7 +36,8 @@ export function runAt(atMs: number, callback: () => void, now: () => number = Da
   unrefTimer(handle);
   return {
     cancel() {
-      clearTimeout(handle);
+      // Never `clearTimeout(undefined)`: in Deno 2.9 even that loads Node's timers.
+      if (handle !== undefined) clearTimeout(handle);
       handle = undefined;
     },
   };

@@ -61,8 +61,10 @@ export interface GroupContext {
  * One group of event counters. Get it from `EventCountLogger.getGroup()`.
  *
  * `log()` is synchronous and never waits for Redis: counts are kept in this process and written
- * in batches, at the end of the current event-loop turn (direct mode) or every `sync_interval`
- * seconds, when a count reaches `sync_limit`, and at every interval boundary (cached mode).
+ * in batches, as soon as the code that logged them yields (direct mode: one write per task, and
+ * while a write is under way the next one takes everything logged meanwhile) or every
+ * `sync_interval` seconds, when a count reaches `sync_limit`, and at every interval boundary
+ * (cached mode).
  */
 export class EventGroup implements EventGroupLike {
   /** Group name. */
@@ -156,7 +158,7 @@ export class EventGroup implements EventGroupLike {
         );
         return false;
       }
-      total = pending.add(eventId, count);
+      total = this.#pipeline.add(eventId, count);
       if (total === REFUSED) {
         this.#pipeline.refuse(count);
         return false;

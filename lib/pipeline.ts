@@ -5,6 +5,14 @@
  * boundary and `sync_interval` timers, and closes or gives up. `EventGroup` decides what is
  * counted; this module decides when and how it reaches Redis.
  *
+ * Timers only where they are needed: in Deno 2.9 the global `setTimeout`, `setInterval`,
+ * `setImmediate` and even `clearTimeout(undefined)` are Node's timers, loaded at their first use
+ * (~5 ms and ~4 MiB), which a one-shot writer (`ecl log`: log, write, close) does not need. In
+ * direct mode the write is a microtask, and the boundary timer runs only while counts wait in the
+ * open window (a write is under way or failed); retries and backoff set timers only after a
+ * failure or a Deferred reply. Cached mode runs its boundary and `sync_interval` timers from the
+ * start.
+ *
  * Exactly once: a batch of unknown outcome is resent with its number for at most
  * {@link RESEND_WINDOW_MS} after its first send (Redis refuses it later, by its own clock), so
  * Redis needs to remember a writer's last number only that long after its last write (plus a
@@ -12,7 +20,7 @@
  * releases those records at once.
  * @module
  */
-import { Accumulator, type Batch, splitBatch } from "./accumulator.ts";
+import { Accumulator, type Batch, REFUSED, splitBatch } from "./accumulator.ts";
 import type { GroupConfig } from "./config.ts";
 import { RedisError } from "./errors.ts";
 import { isoTime } from "./_message.ts";
@@ -68,12 +76,19 @@ export class WritePipeline {
   readonly #writer: string;
   /**
    * Cached mode (`sync_interval` or `sync_limit` set): counts are written on those and at every
-   * boundary. Direct mode: at the end of the event-loop turn they were logged in.
+   * boundary. Direct mode: as soon as the code that logged them yields (a microtask), or, while a
+   * write is under way, in the next one.
    */
   readonly cached: boolean;
   #accumulator: Accumulator | undefined;
-  /** Direct mode: a write is due at the end of this event-loop turn. */
+  /** Direct mode: a write is due at the end of the current task (a microtask is queued). */
   #writeScheduled = false;
+  /** Whether the accumulator's open window holds counts (set by `add()`, cleared by sealing). */
+  #windowOpen = false;
+  /** When (seconds) the open window was stamped with its periods. */
+  #windowStampedAt = 0;
+  /** Set by `close()`: no boundary timer is armed any more. */
+  #closing = false;
   /** The one loop of write rounds under way, resolving to whether counts wait for the master. */
   #running: Promise<boolean> | undefined;
   /** Set by callers that joined the loop under way: it runs one more round for their counts. */
@@ -113,15 +128,19 @@ export class WritePipeline {
     return this.#now() / 1000;
   }
 
-  /** The pending counts; created, with the group's timers, on first use. */
+  /**
+   * The pending counts; created on first use, in cached mode with the group's timers (direct mode
+   * arms its boundary timer only while counts wait: see {@link WritePipeline.add}).
+   */
   start(): Accumulator {
     if (this.#accumulator === undefined) {
+      this.#windowStampedAt = this.#seconds();
       this.#accumulator = new Accumulator(
         this.#config.intervals.map((i) => i.seconds),
-        this.#seconds(),
+        this.#windowStampedAt,
         this.#config.maxPendingKeys,
       );
-      this.#scheduleBoundary();
+      if (this.cached) this.#scheduleBoundary();
       if (this.#config.syncIntervalMs !== undefined) {
         this.#syncTimer = setInterval(() => this.writeInBackground(), this.#config.syncIntervalMs);
         unrefTimer(this.#syncTimer);
@@ -130,13 +149,40 @@ export class WritePipeline {
     return this.#accumulator;
   }
 
-  /** Direct mode: write what is pending at the end of this event-loop turn (once per turn). */
+  /**
+   * Add `count` to an event that is not in the open window yet (`EventGroup.log()`'s slow path;
+   * its hot path adds to the window directly); returns the event's count in the window, or
+   * {@link REFUSED}. Without a boundary timer (direct mode, nothing waiting), nothing has kept an
+   * empty window's periods current: its first count stamps it with the periods of now.
+   */
+  add(eventId: string, count: number): number {
+    const accumulator = this.start();
+    if (!this.#windowOpen && this.#boundaryTimer === undefined) {
+      this.#sealed(accumulator, this.#seconds()); // empty: only stamps the window anew
+    }
+    const total = accumulator.add(eventId, count);
+    if (total !== REFUSED) this.#windowOpen = true;
+    return total;
+  }
+
+  /** Seal the open window at `now` (its counts go to their batches; a new window opens). */
+  #sealed(accumulator: Accumulator, now: number): void {
+    accumulator.seal(now);
+    this.#windowOpen = false;
+    this.#windowStampedAt = now;
+  }
+
+  /**
+   * Direct mode: write what is pending once the code that logged it yields (a microtask, once per
+   * task; no timer). While a write is under way, its counts join the loop's next round.
+   */
   writeSoon(): void {
     if (this.#writeScheduled) return;
     this.#writeScheduled = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.#writeScheduled = false;
       this.writeInBackground();
+      this.#watchBoundary();
     });
   }
 
@@ -147,14 +193,40 @@ export class WritePipeline {
     });
   }
 
-  #scheduleBoundary(): void {
-    const now = this.#seconds();
-    const next = Math.min(...this.#config.intervals.map((i) => nextBoundary(now, i.seconds)));
+  /**
+   * Arm the boundary timer for the first boundary after `fromSeconds`: it seals the open window
+   * there, so counts stay in the periods they were logged in however late they are written.
+   * Cached mode writes then and arms the next one; direct mode leaves the next window to
+   * {@link WritePipeline.add} and {@link WritePipeline.#watchBoundary}.
+   */
+  #scheduleBoundary(fromSeconds = this.#seconds()): void {
+    const next = Math.min(
+      ...this.#config.intervals.map((i) => nextBoundary(fromSeconds, i.seconds)),
+    );
     this.#boundaryTimer = runAt(next * 1000, () => {
-      this.#accumulator?.seal(this.#seconds());
-      if (this.cached) this.writeInBackground();
+      this.#boundaryTimer = undefined;
+      if (this.#accumulator !== undefined) this.#sealed(this.#accumulator, this.#seconds());
+      if (!this.cached) return;
+      this.writeInBackground();
       this.#scheduleBoundary();
     }, this.#now);
+  }
+
+  /**
+   * Direct mode: run the boundary timer exactly while counts wait in the open window (a write is
+   * under way, or failed, and they wait for the next round): a boundary may pass before they are
+   * taken. Once the window is empty, no timer runs: the next count stamps a new window
+   * ({@link WritePipeline.add}). Called after a write starts and after a write loop ends.
+   */
+  #watchBoundary(): void {
+    if (this.cached) return;
+    if (this.#windowOpen && !this.#closing) {
+      // From when the window was stamped: a boundary passed since then fires the timer at once.
+      if (this.#boundaryTimer === undefined) this.#scheduleBoundary(this.#windowStampedAt);
+    } else if (this.#boundaryTimer !== undefined) {
+      this.#boundaryTimer.cancel();
+      this.#boundaryTimer = undefined;
+    }
   }
 
   /**
@@ -176,6 +248,7 @@ export class WritePipeline {
         }
       } finally {
         this.#running = undefined;
+        this.#watchBoundary();
       }
     };
     this.#running = run();
@@ -198,6 +271,8 @@ export class WritePipeline {
     this.#unconfirmed = [];
     if (!resending) {
       const firstSentMs = Date.now();
+      this.#windowOpen = false; // take() seals it
+      this.#windowStampedAt = now;
       for (const batch of accumulator.take(now)) {
         for (const part of splitBatch(batch, MAX_EVENTS_PER_WRITE)) {
           batches.push({ ...part, seq: ++this.#seq, firstSentMs });
@@ -388,6 +463,7 @@ export class WritePipeline {
   }
 
   #cancelRetry(): void {
+    if (this.#retryTimer === undefined) return; // clearTimeout(undefined) loads Node's timers
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
   }
@@ -429,22 +505,19 @@ export class WritePipeline {
    * accumulator nor the unconfirmed batches, and a Deferred reply brings them back.
    */
   async #flushAll(): Promise<void> {
-    // A loop under way may have taken its batches before the caller's last counts, and its
-    // failure is not the caller's: let it end, then write (or join what started meanwhile).
-    await this.#idle();
-    while (!this.#nothingPending()) {
+    for (;;) {
+      // A loop under way may have taken its batches before the caller's last counts, and its
+      // failure is not the caller's: let it end, then write (or join what started meanwhile).
+      // Checked where this resumes, not in a helper of its own: the caller's last log() may
+      // have started a loop (a microtask) while such a helper's promise resolved.
+      while (this.#running !== undefined) await this.#running.catch(() => undefined);
+      if (this.#nothingPending()) return;
       if (!await this.#write()) return;
       // Deferred: this flush offers them again itself, after the same pause as the retry timer
       // (which would only add a round of its own meanwhile).
       this.#cancelRetry();
       await new Promise((resolve) => setTimeout(resolve, DEFER_RETRY_MS));
-      await this.#idle();
     }
-  }
-
-  /** Resolves once no write loop runs (whatever its outcome). */
-  async #idle(): Promise<void> {
-    while (this.#running !== undefined) await this.#running.catch(() => undefined);
   }
 
   /**
@@ -469,8 +542,11 @@ export class WritePipeline {
    * @throws {RedisError} when Redis refused the last counts, or the close was abandoned
    */
   async close(): Promise<void> {
+    this.#closing = true;
     this.#boundaryTimer?.cancel();
-    clearInterval(this.#syncTimer);
+    this.#boundaryTimer = undefined;
+    if (this.#syncTimer !== undefined) clearInterval(this.#syncTimer);
+    this.#syncTimer = undefined;
     this.#cancelRetry();
     try {
       for (let failures = 0;; failures++) {
@@ -504,7 +580,7 @@ export class WritePipeline {
    * effort: a record not released expires with its TTL.
    */
   async #release(): Promise<void> {
-    await this.#idle();
+    while (this.#running !== undefined) await this.#running.catch(() => undefined);
     if (this.#seq === 0 || !this.#nothingPending() || this.#stopped) return;
     try {
       await this.#store.releaseWriter(this.#config, this.#writer, this.#seq);
