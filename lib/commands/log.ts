@@ -72,7 +72,15 @@ export async function runLog(options: LogOptions): Promise<number> {
       throw new NotFoundError(problem);
     }
   }
-  const ecl = new EventCountLogger(config, { onWarning: printWarning });
+  // Only the group logged into. One event is written at close() whatever the group's cache
+  // (`sync_interval`, `sync_limit`): in direct mode it needs no timer (in Deno, Node's: ~5 ms).
+  const logged = options.stdin
+    ? group
+    : { ...group, syncIntervalMs: undefined, syncLimit: undefined };
+  const ecl = new EventCountLogger(
+    { ...config, groups: new Map([[group.name, logged]]) },
+    { onWarning: printWarning },
+  );
   skipLayoutProbe(ecl);
   try {
     // A Redis that takes the connection but never answers (frozen) fails here, not never.
